@@ -1,0 +1,39 @@
+# Thin wrappers; README.md explains each target.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Tests run production-like (DEBUG off) with a throwaway key.
+TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} DEBUG=0 PYTHON=$(PY)
+DEV_ENV := DEBUG=1
+
+.PHONY: run test lint smoke bench-import bench-web clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## run: the site with demo content on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL is set)
+run: $(VENV)/.installed
+	$(DEV_ENV) $(PY) manage.py migrate --no-input
+	$(DEV_ENV) $(PY) manage.py load_demo
+	$(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+## test: lint, migration check and the whole suite against PostgreSQL
+test: $(VENV)/.installed lint
+	$(TEST_ENV) scripts/with-postgres $(PY) manage.py makemigrations --check --dry-run
+	$(TEST_ENV) scripts/with-postgres $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+## smoke: the zero-setup path (SQLite, demo content, home page) in a temp folder
+smoke: $(VENV)/.installed
+	PYTHON=$(PY) scripts/smoke
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -4,8 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Tests run production-like (DEBUG off) with a throwaway key.
-TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} DEBUG=0 PYTHON=$(PY)
+# Tests run production-like (DEBUG off) with a throwaway key, over plain HTTP.
+TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} DEBUG=0 SECURE_SSL_REDIRECT=0 PYTHON=$(PY)
 DEV_ENV := DEBUG=1
 
 .PHONY: run test lint smoke bench-import bench-web clean

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from pypinyin import lazy_pinyin
 from simple_history.models import HistoricalRecords
@@ -209,6 +210,11 @@ class Post(models.Model):
 
     def get_absolute_url(self):
         return reverse("articles:post_detail", args=[self.slug])
+
+    @property
+    def body_html(self):
+        """The body as the article page shows it (stored bodies are already sanitised)."""
+        return mark_safe(self.body)
 
     @property
     def is_live(self):

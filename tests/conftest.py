@@ -1,6 +1,8 @@
 """Shared fixtures: a category, a source, posts in each state, an editor."""
 
 import datetime
+import os
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -9,9 +11,7 @@ from articles.models import Category, Post, Source
 
 
 @pytest.fixture(autouse=True)
-def _plain_http(settings, tmp_path):
-    # Production settings redirect to HTTPS; the test client speaks plain HTTP.
-    settings.SECURE_SSL_REDIRECT = False
+def _test_storage(settings, tmp_path):
     # collectstatic's manifest does not exist in a test run.
     settings.STORAGES = {
         **settings.STORAGES,
@@ -66,3 +66,47 @@ def editor(django_user_model):
 def editor_client(client, editor):
     client.force_login(editor)
     return client
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOT_DIR = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's headless Chromium driven by Playwright; browser tests need `apt-get install chromium`."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread; the ORM
+    # calls tests make around it are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium, live_server):
+    """A fresh page whose requests may reach only the live server; anything else is aborted, never fetched."""
+    context = chromium.new_context(base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.route(
+        lambda url: not url.startswith(live_server.url),
+        lambda route: route.abort(),
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def save_screenshot(page, name):
+    """Save a full-page screenshot under artifacts/screenshots/ (kept by CI)."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOT_DIR / f"{name}.png", full_page=True)

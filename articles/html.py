@@ -1,0 +1,35 @@
+"""The one allow-list every stored or displayed post body goes through."""
+
+import nh3
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "center", "code", "dd", "del", "div", "dl", "dt", "em",
+    "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "li", "ol", "p", "pre", "q",
+    "s", "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+}  # fmt: skip
+
+ALLOWED_ATTRIBUTES = {
+    "*": {"class", "title"},
+    "a": {"href", "data-code"},
+    "img": {"src", "alt", "width", "height", "loading"},
+    "span": {"id"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+}
+
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def sanitize_html(html):
+    """Keep text, links and images; drop scripts, event handlers, `javascript:` URLs, iframes and inline styles.
+
+    Every link gets rel="noopener noreferrer", since bodies link out to other sites.
+    """
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )

@@ -6,8 +6,13 @@ from django.db import connections, models
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
 from simple_history.admin import SimpleHistoryAdmin
 
+from .forms import PostAdminForm, StockChartForm
+from .history import PostHistoryContextHelper
 from .models import Category, OriginalFile, Post, Source, Stock, StockChart
 
 
@@ -36,50 +41,157 @@ class EstimatedCountPaginator(Paginator):
 URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
 
+class StateListFilter(admin.SimpleListFilter):
+    """Draft, scheduled or live, by the model's own definitions of each."""
+
+    title = "状态"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return Post.State.choices
+
+    def queryset(self, request, queryset):
+        by_state = {
+            Post.State.DRAFT: queryset.drafts,
+            Post.State.SCHEDULED: queryset.scheduled,
+            Post.State.LIVE: queryset.published,
+        }
+        return by_state[self.value()]() if self.value() in by_state else queryset
+
+
 class StockChartInline(admin.TabularInline):
     model = StockChart
+    form = StockChartForm
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     extra = 0
-    fields = ["position", "market", "code", "chart_type", "image_url", "quote_url"]
+    fields = ["move", "position", "symbol", "market", "code", "chart_type", "preview", "image_url", "quote_url"]
+    readonly_fields = ["move", "preview"]
+
+    class Media:
+        js = ["articles/admin/chart_order.js"]
+
+    @admin.display(description="移动")
+    def move(self, chart):
+        return mark_safe(
+            '<button type="button" class="button" data-chart-move="up" title="上移">↑</button> '
+            '<button type="button" class="button" data-chart-move="down" title="下移">↓</button>'
+        )
+
+    @admin.display(description="预览")
+    def preview(self, chart):
+        if not chart.pk:
+            return "保存后显示"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="{}" width="160" loading="lazy"></a>',
+            chart.quote_href,
+            chart.image_src,
+            chart.alt_text,
+        )
+
+    # Chart rows are part of the post: whoever may not edit the post may not edit its charts.
+    def has_add_permission(self, request, obj):
+        return super().has_add_permission(request, obj) and (obj is None or obj.editable_by(request.user))
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or obj.editable_by(request.user))
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or obj.editable_by(request.user))
 
 
 @admin.register(Post)
 class PostAdmin(SimpleHistoryAdmin):
-    list_display = ["title", "category", "source", "status", "published_at"]
-    list_filter = ["status", "category", "source"]
+    form = PostAdminForm
+    list_display = ["title", "state_badge", "category", "source", "published_at"]
+    list_filter = [StateListFilter, "category", "source"]
     list_select_related = ["category", "source"]
     search_fields = ["title", "=info_code", "=key"]
     date_hierarchy = "published_at"
     autocomplete_fields = ["category", "source", "stocks"]
-    readonly_fields = ["created_at", "updated_at", "imported_at", "edited_at"]
+    readonly_fields = ["state_badge", "created_by", "created_at", "updated_at", "imported_at", "edited_at"]
     inlines = [StockChartInline]
-    actions = ["publish", "unpublish"]
+    actions = ["publish", "publish_now", "unpublish"]
     paginator = EstimatedCountPaginator
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     show_full_result_count = False
+    save_on_top = True
     fieldsets = [
         (None, {"fields": ["title", "slug", "category", "source", "tags", "summary", "body", "lead_image"]}),
-        ("发布", {"fields": ["status", "published_at"]}),
+        (
+            "发布",
+            {
+                "fields": ["state_badge", "status", "published_at"],
+                "description": "状态为「已发布」且发布时间在将来，即为定时发布：到点自动上线，无需再操作。",
+            },
+        ),
         ("来源信息", {"fields": ["info_code", "key", "original_url", "stocks"], "classes": ["collapse"]}),
-        ("记录", {"fields": ["created_at", "updated_at", "imported_at", "edited_at"], "classes": ["collapse"]}),
+        (
+            "记录",
+            {
+                "fields": ["created_by", "created_at", "updated_at", "imported_at", "edited_at"],
+                "classes": ["collapse"],
+            },
+        ),
     ]
+
+    @admin.display(description="状态", ordering="status")
+    def state_badge(self, post):
+        if post.pk is None:
+            return "—"
+        return format_html('<span class="state-badge state-{}">{}</span>', post.state, post.state.label)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Contributors write drafts; only those who may publish choose the status.
+        if request.user.has_perm("articles.publish_post"):
+            return self.readonly_fields
+        return [*self.readonly_fields, "status"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.has_perm("articles.delete_others_post"):
+            # Bulk deletion would reach others' posts; one's own can be deleted from their page.
+            actions.pop("delete_selected", None)
+        return actions
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or obj.editable_by(request.user))
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or obj.deletable_by(request.user))
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm("articles.publish_post")
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return PostHistoryContextHelper(self.model, historical_record)
 
     def save_model(self, request, obj, form, change):
         obj.edited_at = timezone.now()
+        if not change:
+            obj.created_by = request.user
+        if form.restoring is not None:
+            obj._change_reason = f"恢复到 {localtime(form.restoring.history_date):%Y-%m-%d %H:%M:%S} 的版本"
         super().save_model(request, obj, form, change)
+        if form.restoring is not None:
+            form.restoring.restore_related(obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         form.instance.sync_stocks()
 
-    @admin.action(description="发布所选文章", permissions=["change"])
+    @admin.action(description="发布所选文章（按设定时间，将来的时间即定时）", permissions=["publish"])
     def publish(self, request, queryset):
-        updated = queryset.update(status=Post.Status.PUBLISHED, edited_at=timezone.now())
+        updated = queryset.publish(request.user)
         self.message_user(request, f"已发布 {updated} 篇文章。", messages.SUCCESS)
 
-    @admin.action(description="撤回所选文章为草稿", permissions=["change"])
+    @admin.action(description="立即发布所选文章（发布时间设为现在）", permissions=["publish"])
+    def publish_now(self, request, queryset):
+        updated = queryset.publish(request.user, now=True)
+        self.message_user(request, f"已立即发布 {updated} 篇文章。", messages.SUCCESS)
+
+    @admin.action(description="撤回所选文章为草稿", permissions=["publish"])
     def unpublish(self, request, queryset):
-        updated = queryset.update(status=Post.Status.DRAFT, edited_at=timezone.now())
+        updated = queryset.unpublish(request.user)
         self.message_user(request, f"已撤回 {updated} 篇文章。", messages.SUCCESS)
 
 

@@ -1,9 +1,13 @@
 """The news data model: publishers, categories, posts and their stock charts."""
 
+import re
 import zlib
 
-from django.db import models
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.db.models.functions import Lower
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -12,6 +16,9 @@ from pypinyin import lazy_pinyin
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItemBase
+
+from . import images
+from .history import PostSnapshotHistory
 
 
 class Source(models.Model):
@@ -135,6 +142,31 @@ class PostQuerySet(models.QuerySet):
     def in_category(self, category):
         return self.filter(category=category)
 
+    def publish(self, user, *, now=False):
+        """Publish drafts (at their set time: a future one schedules them), or with `now` also bring
+        scheduled posts forward to this moment. Each change is an edit by `user` in the post's history."""
+        if now:
+            moment = timezone.now()
+            targets = self.exclude(status=Post.Status.PUBLISHED, published_at__lte=moment)
+            return targets._change_status(user, "立即发布", status=Post.Status.PUBLISHED, published_at=moment)
+        return self.drafts()._change_status(user, "发布", status=Post.Status.PUBLISHED)
+
+    def unpublish(self, user):
+        """Return published and scheduled posts to draft, recorded as edits by `user`."""
+        return self.filter(status=Post.Status.PUBLISHED)._change_status(user, "撤回为草稿", status=Post.Status.DRAFT)
+
+    def _change_status(self, user, reason, **values):
+        # One save per post rather than update(), so each change lands in history with who and why.
+        count = 0
+        for post in self.iterator(chunk_size=500):
+            for field, value in values.items():
+                setattr(post, field, value)
+            post.edited_at = timezone.now()
+            post._history_user, post._change_reason = user, reason
+            post.save(update_fields=[*values, "edited_at", "updated_at"])
+            count += 1
+        return count
+
 
 class Post(models.Model):
     """One news item."""
@@ -142,6 +174,13 @@ class Post(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "草稿"
         PUBLISHED = "published", "已发布"
+
+    class State(models.TextChoices):
+        """What readers see: status combined with the publication time."""
+
+        DRAFT = "draft", "草稿"
+        SCHEDULED = "scheduled", "定时发布"
+        LIVE = "live", "已上线"
 
     title = models.CharField("标题", max_length=300)
     slug = models.SlugField("URL 标识", max_length=200, unique=True, blank=True, help_text="留空则按标题自动生成")
@@ -167,7 +206,25 @@ class Post(models.Model):
         Stock, blank=True, related_name="posts", verbose_name="相关股票", help_text="图表展示或正文提及的股票"
     )
     original_url = models.URLField("原文链接", max_length=500, blank=True)
-    lead_image = models.ImageField("题图", upload_to="lead/%Y/%m/", blank=True)
+    lead_image = models.ImageField(
+        "题图",
+        upload_to="lead/%Y/%m/",
+        blank=True,
+        width_field="lead_image_width",
+        height_field="lead_image_height",
+        help_text="JPEG、PNG、WebP 或 GIF；自动转正方向并去除 EXIF 等元数据",
+    )
+    lead_image_width = models.PositiveIntegerField("题图宽度", null=True, blank=True, editable=False)
+    lead_image_height = models.PositiveIntegerField("题图高度", null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name="创建者",
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     # The importer compares these two: an editor's change after the last
@@ -176,13 +233,16 @@ class Post(models.Model):
     edited_at = models.DateTimeField("最近编辑", null=True, blank=True, editable=False)
 
     objects = PostQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at"], bases=[PostSnapshotHistory])
 
     class Meta:
         ordering = ["-published_at", "-id"]
         verbose_name = verbose_name_plural = "文章"
         get_latest_by = "published_at"
-        permissions = [("publish_post", "Can publish posts")]
+        permissions = [
+            ("publish_post", "Can publish posts"),
+            ("delete_others_post", "Can delete posts created by others"),
+        ]
         indexes = [
             # Listings and feeds walk these newest first; partial so drafts cost nothing.
             models.Index(
@@ -204,17 +264,67 @@ class Post(models.Model):
 
     def save(self, *args, **kwargs):
         if not self.slug:
-            base = slugify(self.info_code or self.key or "") or pinyin_slug(self.title) or "post"
-            self.slug = unique_slug(Post, base, exclude_pk=self.pk)
+            self.slug = unique_slug(Post, self.slug_base(), exclude_pk=self.pk)
         super().save(*args, **kwargs)
+        stored = getattr(self, "_stored_lead_image", None)
+        if stored and stored != self.lead_image.name:
+            # The old original stays: earlier versions in the history still point at it.
+            transaction.on_commit(lambda: images.delete_renditions(str(stored)))
+        self._stored_lead_image = self.lead_image.name
 
     def get_absolute_url(self):
         return reverse("articles:post_detail", args=[self.slug])
 
+    def slug_base(self):
+        """What a new post's slug is made from: its info code or import key, else its title in pinyin."""
+        return slugify(self.info_code or self.key or "") or pinyin_slug(self.title) or "post"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        post = super().from_db(db, field_names, values)
+        # Remembered so that save() can tell a replaced image and clear its renditions.
+        post._stored_lead_image = post.__dict__.get("lead_image")
+        return post
+
+    def clean(self):
+        errors = [f"「{tag}」：{error}" for tag, error in self.stock_shortcodes() if isinstance(error, Exception)]
+        if errors:
+            raise ValidationError({"body": [f"正文中的股票短代码有误 {e}" for e in errors]})
+
+    def stock_shortcodes(self):
+        """Each `[stock 116.00020]` / `[stock sh600519 r]` in the body as (tag, unsaved StockChart or the
+        SymbolError saying why it cannot be one)."""
+        return [(match[0], shortcode_chart(match)) for match in STOCK_SHORTCODE.finditer(self.body)]
+
     @property
     def body_html(self):
-        """The body as the article page shows it (stored bodies are already sanitised)."""
-        return mark_safe(self.body)
+        """The body as the article page shows it: stored bodies are already sanitised; stock short codes
+        become the chart they name, a short code alone in a paragraph replacing the paragraph."""
+
+        def expand(match):
+            chart = shortcode_chart(match)
+            if isinstance(chart, Exception):
+                return match[0]
+            return render_to_string("articles/_stock_chart.html", {"chart": chart})
+
+        return mark_safe(STOCK_SHORTCODE.sub(expand, self.body))
+
+    def lead_image_renditions(self):
+        """The lead image's renditions (WebP and JPEG at up to three widths), or [] without an image."""
+        if not self.lead_image or not self.lead_image_width or not self.lead_image_height:
+            return []
+        return images.renditions(self.lead_image.name, self.lead_image_width, self.lead_image_height)
+
+    @property
+    def og_image_url(self):
+        """Absolute-path URL of the 1200×630 Open Graph image: the cropped lead image, else a generated
+        share card; "" for an unsaved post."""
+        if self.lead_image:
+            return self.lead_image.storage.url(images.og_image(self.lead_image.name))
+        if self.pk is None:
+            return ""
+        source_name = lambda: self.source.name if self.source_id else ""  # noqa: E731 - drawn only when needed
+        return self.lead_image.storage.url(images.share_card(self.pk, self.title, source_name, self.published_at))
 
     @property
     def is_live(self):
@@ -226,10 +336,26 @@ class Post(models.Model):
 
     @property
     def state(self):
-        """`draft`, `scheduled` or `live`, the state editors see in the admin."""
+        """Post.State: draft, scheduled or live, the state editors see in the admin."""
         if self.status == self.Status.DRAFT:
-            return "draft"
-        return "scheduled" if self.is_scheduled else "live"
+            return self.State.DRAFT
+        return self.State.SCHEDULED if self.is_scheduled else self.State.LIVE
+
+    def editable_by(self, user):
+        """Whoever may publish edits any post; contributors only their own drafts."""
+        if not user.has_perm("articles.change_post"):
+            return False
+        return user.has_perm("articles.publish_post") or (
+            self.status == self.Status.DRAFT and self.created_by_id == user.pk
+        )
+
+    def deletable_by(self, user):
+        """Posts by others need `delete_others_post`; one's own only while one may still edit them."""
+        if not user.has_perm("articles.delete_post"):
+            return False
+        return user.has_perm("articles.delete_others_post") or (
+            self.created_by_id == user.pk and self.editable_by(user)
+        )
 
     def share_url(self):
         """The old share-link URL readers arrive with, or None without an info code."""
@@ -238,8 +364,10 @@ class Post(models.Model):
         return f"{reverse('articles:share')}?infoCode={self.info_code}"
 
     def sync_stocks(self):
-        """Make sure every charted stock is among the post's stocks (mentions are added by the caller)."""
-        charted = [Stock.objects.get_or_create(market=c.market, code=c.code)[0] for c in self.charts.all()]
+        """Make sure every charted stock, in the inline or a body short code, is among the post's stocks
+        (mentions are added by the caller)."""
+        charts = [*self.charts.all(), *(c for _, c in self.stock_shortcodes() if isinstance(c, StockChart))]
+        charted = [Stock.objects.get_or_create(market=c.market, code=c.code)[0] for c in charts]
         self.stocks.add(*charted)
 
 
@@ -295,6 +423,8 @@ class OriginalFile(models.Model):
     path = models.CharField("路径", max_length=500)
     sha256 = models.CharField(max_length=64, db_index=True)
     compressed_text = models.BinaryField()
+    # The file's own mtime: of two files with one key and one date, the later-modified one wins.
+    modified_at = models.DateTimeField("文件修改时间", null=True, blank=True)
     imported_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -310,6 +440,27 @@ class OriginalFile(models.Model):
     @staticmethod
     def compress(text):
         return zlib.compress(text.encode("utf-8"), 6)
+
+
+# `[stock 116.00020]` or `[stock sh600519 r]`; alone in a paragraph, the paragraph goes too, since a chart
+# figure cannot sit inside <p>.
+STOCK_SHORTCODE = re.compile(r"(<p>\s*)?\[stock\s+([^\]\s]+)(?:\s+([^\]\s]+))?\s*\](?(1)\s*</p>)", re.IGNORECASE)
+
+
+def shortcode_chart(match):
+    """The unsaved StockChart a STOCK_SHORTCODE match names, or the SymbolError explaining why not."""
+    from .symbols import SymbolError, parse_symbol
+
+    chart_type = (match[3] or StockChart.ChartType.KLINE).lower()
+    if chart_type not in StockChart.ChartType.values:
+        return SymbolError(f"图表类型应为 k（K 线图）或 r（分时图），而不是「{match[3]}」")
+    try:
+        symbol = parse_symbol(match[2])
+    except SymbolError as error:
+        return error
+    if symbol.market is None:
+        return SymbolError(f"美股请写明交易所，例如 105.{symbol.code}（纳斯达克）或 106.{symbol.code}（纽交所）")
+    return StockChart(market=symbol.market, code=symbol.code, chart_type=chart_type)
 
 
 def pinyin_slug(text, max_length=80):

@@ -146,6 +146,12 @@ STORAGES = {
 TAGGIT_CASE_INSENSITIVE = True
 TAGGIT_TAGS_FROM_STRING = "articles.tagging.parse_tags"
 
+# Lead-image uploads above these are refused; the pixel cap also stops decompression bombs.
+LEAD_IMAGE_MAX_BYTES = env_int("LEAD_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
+LEAD_IMAGE_MAX_PIXELS = env_int("LEAD_IMAGE_MAX_PIXELS", 40_000_000)
+# Font file for generated share cards; empty means the first CJK font fontconfig knows.
+SHARE_CARD_FONT = os.environ.get("SHARE_CARD_FONT", "")
+
 
 LOGGING = {
     "version": 1,

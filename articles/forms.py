@@ -1,0 +1,133 @@
+"""Admin forms: the post form (sanitised body, checked lead image, tag chips) and the stock-chart row."""
+
+from django import forms
+from django.conf import settings
+from django.db import models
+from django.urls import reverse_lazy
+from simple_history.models import to_historic
+
+from . import images
+from .html import sanitize_html
+from .models import Post, StockChart
+from .symbols import EXAMPLES, SymbolError, complete, normalize_code, parse_symbol
+from .tagging import parse_tags
+
+
+def https_url_formfield(db_field, **kwargs):
+    """Form fields of a model form, where a scheme-less URL typed by an editor is https."""
+    if isinstance(db_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return db_field.formfield(**kwargs)
+
+
+class LeadImageField(forms.FileField):
+    """An image upload checked by decoding it (not by its name) and stored re-encoded without metadata."""
+
+    widget = forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"})
+
+    def to_python(self, data):
+        upload = super().to_python(data)
+        return images.prepare_upload(upload) if upload else upload
+
+
+class TagAutocomplete(forms.SelectMultiple):
+    """Tags as chips: existing ones are suggested by the admin's autocomplete view, new ones are typed.
+
+    Submits the names in taggit's comma-separated form, so TaggableManager's form field reads them as usual.
+    """
+
+    autocomplete_url = reverse_lazy("admin:autocomplete")
+
+    @property
+    def media(self):
+        # The same files, minified or not, as the admin's own autocomplete widgets load.
+        extra = "" if settings.DEBUG else ".min"
+        return forms.Media(
+            css={"screen": [f"admin/css/vendor/select2/select2{extra}.css", "admin/css/autocomplete.css"]},
+            js=[
+                f"admin/js/vendor/jquery/jquery{extra}.js",
+                f"admin/js/vendor/select2/select2.full{extra}.js",
+                "admin/js/vendor/select2/i18n/zh-CN.js",
+                "admin/js/jquery.init.js",
+                "articles/admin/tag_autocomplete.js",
+            ],
+        )
+
+    def __init__(self, attrs=None):
+        super().__init__({"class": "tag-autocomplete", **(attrs or {})}, choices=())
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"]["data-autocomplete-url"] = str(self.autocomplete_url)
+        return context
+
+    def format_value(self, value):
+        """Names from the tags of an instance, a list of names, or a submitted comma-separated string."""
+        if not value:
+            return []
+        if isinstance(value, str):
+            return parse_tags(value)
+        return [getattr(tag, "name", tag) for tag in value]
+
+    def optgroups(self, name, value, attrs=None):
+        return [(None, [self.create_option(name, tag, tag, True, n) for n, tag in enumerate(value)], 0)]
+
+    def value_from_datadict(self, data, files, name):
+        # Each value is a name (or, without JavaScript, a whole "a, b" string); the trailing comma keeps
+        # taggit in comma mode, so a single name with spaces stays one tag.
+        return "".join(f"{value}, " for value in data.getlist(name) if value.strip())
+
+
+class PostAdminForm(forms.ModelForm):
+    """The post change form. When reverting to a version from the history, its tags are filled in too."""
+
+    class Meta:
+        model = Post
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose and order them
+        field_classes = {"lead_image": LeadImageField}
+        formfield_callback = https_url_formfield
+        widgets = {"tags": TagAutocomplete}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.restoring = to_historic(self.instance)
+        if self.restoring is not None and not self.is_bound:
+            self.initial["tags"] = self.restoring.tag_names
+
+    def clean_body(self):
+        return sanitize_html(self.cleaned_data["body"])
+
+
+class StockChartForm(forms.ModelForm):
+    """A chart row: either a typed symbol (`sh600519`, `00020.HK`…) or a market and code."""
+
+    symbol = forms.CharField(
+        label="代码或符号",
+        required=False,
+        help_text=f"如 {EXAMPLES}；填写后自动设置市场和代码",
+        widget=forms.TextInput(attrs={"size": 12, "placeholder": "sh600519"}),
+    )
+
+    class Meta:
+        model = StockChart
+        fields = ["position", "symbol", "market", "code", "chart_type", "image_url", "quote_url"]
+        formfield_callback = https_url_formfield
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["market"].required = self.fields["code"].required = False
+        if self.instance.pk:
+            self.initial["symbol"] = self.instance.symbol
+
+    def clean(self):
+        cleaned = super().clean()
+        market, code = cleaned.get("market"), cleaned.get("code", "").strip()
+        try:
+            if "symbol" in self.changed_data or not (market is not None and code):
+                parsed = complete(parse_symbol(cleaned.get("symbol", "")), market)
+                cleaned["market"], cleaned["code"] = parsed.market, parsed.code
+            else:
+                cleaned["code"] = normalize_code(market, code)
+        except SymbolError as error:
+            raise forms.ValidationError({"symbol": str(error)}) from None
+        return cleaned

@@ -1,0 +1,112 @@
+"""Post history that includes tags and stock charts.
+
+django-simple-history records a post's own fields. Tags (a taggit manager) and charts (their own table)
+are kept as a snapshot on each historical post record, so a version shows, diffs and restores them too.
+
+A post's tags and charts are saved after the post itself (the admin saves the form, then tags and
+inlines), so the snapshot taken when the record is created is refreshed when they change: on the record
+that the same post object's last save created — one edit, one history entry. A tag change with no save
+before it gets a record of its own.
+"""
+
+from django.db import models
+from simple_history.template_utils import HistoricalRecordContextHelper
+
+CHART_FIELDS = ("position", "market", "code", "chart_type", "image_url", "quote_url")
+
+
+class PostSnapshotHistory(models.Model):
+    """Extra fields of the historical post model (simple-history `bases`)."""
+
+    tag_names = models.JSONField("标签", default=list, blank=True)
+    charts = models.JSONField("股票图表", default=list, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def diff_against(self, old_history, excluded_fields=None, included_fields=None, **kwargs):
+        """simple-history's diff, plus the tag and chart snapshots."""
+        delta = super().diff_against(old_history, excluded_fields, included_fields, **kwargs)
+        snapshot_fields = {"tag_names", "charts"} - set(excluded_fields or ())
+        if included_fields is not None:
+            snapshot_fields &= set(included_fields)
+        extra = self._get_field_changes_for_diff(old_history, snapshot_fields, False)
+        if extra:
+            delta.changes = sorted([*delta.changes, *extra], key=lambda change: change.field)
+            delta.changed_fields = [change.field for change in delta.changes]
+        return delta
+
+    def restore_related(self, post):
+        """Give `post` the tags and charts this version had (recorded on the post's latest record)."""
+        post.charts.all().delete()
+        for chart in self.charts:
+            post.charts.create(**chart)
+        post.tags.set(self.tag_names)
+        if record := getattr(post, "_latest_history_record", None):
+            refresh_snapshot(record, post)
+
+
+class PostHistoryContextHelper(HistoricalRecordContextHelper):
+    """Labels changes with the historical model's verbose names (it knows the snapshot fields) and shows
+    charts as `K 线图 116.00020`."""
+
+    def __init__(self, model, historical_record, **kwargs):
+        super().__init__(type(historical_record), historical_record, **kwargs)
+
+    def prepare_delta_change_value(self, change, value):
+        if change.field == "charts":
+            return [chart_label(chart) for chart in value]
+        return super().prepare_delta_change_value(change, value)
+
+
+def chart_label(chart):
+    from .models import StockChart
+
+    return str(StockChart(**chart))
+
+
+def snapshot(post):
+    """The tag names and charts of a saved post, as stored on its historical records."""
+    return {
+        "tag_names": sorted(post.tags.names()),
+        "charts": list(post.charts.order_by("position", "id").values(*CHART_FIELDS)),
+    }
+
+
+def fill_snapshot(sender, instance, history_instance, **kwargs):
+    """pre_create_historical_record: a new post version starts with the post's current tags and charts."""
+    if history_instance.history_type != "+":
+        for field, value in snapshot(instance).items():
+            setattr(history_instance, field, value)
+
+
+def remember_record(sender, instance, history_instance, **kwargs):
+    """post_create_historical_record: tag and chart changes that follow belong to this record."""
+    instance._latest_history_record = history_instance
+
+
+def record_tag_change(sender, instance, action, **kwargs):
+    """m2m_changed on the tag table: update this edit's record, or record the change on its own."""
+    if action not in ("post_add", "post_remove", "post_clear") or kwargs.get("reverse"):
+        return
+    record = getattr(instance, "_latest_history_record", None)
+    if record is None:
+        instance._change_reason = "修改标签"
+        instance.save(update_fields=["updated_at"])
+        return
+    refresh_snapshot(record, instance)
+
+
+def record_chart_change(sender, instance, history_instance, **kwargs):
+    """post_create_historical_record for a chart: refresh the record of the post edit it is part of."""
+    post = instance.post if instance._meta.get_field("post").is_cached(instance) else None
+    record = getattr(post, "_latest_history_record", None)
+    if record is not None:
+        refresh_snapshot(record, post)
+
+
+def refresh_snapshot(record, post):
+    values = snapshot(post)
+    type(record).objects.filter(pk=record.pk).update(**values)
+    for field, value in values.items():
+        setattr(record, field, value)

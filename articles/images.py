@@ -6,6 +6,7 @@ making the same file at once cannot leave a half-written one.
 """
 
 import hashlib
+import io
 import logging
 import os
 import shutil
@@ -92,7 +93,7 @@ def _too_many_pixels_message(size, max_pixels):
 
 def _reencode(image):
     """The image saved afresh in its own format: upright, and with no metadata but its colour profile."""
-    out = ContentFile(b"")
+    out = io.BytesIO()
     if image.format == "GIF":
         # GIFs carry no EXIF; re-saving keeps their frames and drops comments and extensions.
         image.save(out, "GIF", save_all=getattr(image, "is_animated", False), optimize=True)
@@ -132,11 +133,41 @@ def rendition_dir(image_name):
     return f"{RENDITION_ROOT}/{PurePosixPath(image_name).with_suffix('')}"
 
 
-def renditions(image_name, width, height):
-    """The renditions of a stored image (320/640/1280 px wide, never upscaled; WebP and JPEG), made if missing.
+@dataclass(frozen=True)
+class Picture:
+    """A lead image's renditions, as a `<picture>` with a WebP source and a JPEG `<img>` lists them."""
 
-    `width`/`height` are the original's size. Checking costs one file-system stat once they exist.
-    """
+    renditions: list[Rendition]
+
+    def srcset(self, fmt):
+        return ", ".join(f"{r.url} {r.width}w" for r in self.renditions if r.format == fmt)
+
+    @property
+    def webp_srcset(self):
+        return self.srcset("webp")
+
+    @property
+    def jpeg_srcset(self):
+        return self.srcset("jpg")
+
+    @property
+    def fallback(self):
+        """The JPEG for browsers without srcset: 640 px wide, or the widest below that."""
+        jpegs = [r for r in self.renditions if r.format == "jpg"]
+        return next((r for r in reversed(jpegs) if r.width <= 640), jpegs[0])
+
+    @property
+    def width(self):
+        return self.renditions[-1].width
+
+    @property
+    def height(self):
+        return self.renditions[-1].height
+
+
+def picture(image_name, width, height):
+    """The Picture of a stored image: renditions 320/640/1280 px wide (never upscaled), WebP and JPEG, made
+    if missing. `width`/`height` are the original's size. Once they exist this costs one file-system stat."""
     folder = rendition_dir(image_name)
     widths = sorted({min(w, width) for w in RENDITION_WIDTHS})
     planned = [
@@ -150,7 +181,7 @@ def renditions(image_name, width, height):
             for rendition in planned:
                 fmt = dict(RENDITION_FORMATS)[rendition.format]
                 _save(image.resize((rendition.width, rendition.height), Image.Resampling.LANCZOS), rendition.name, fmt)
-    return planned
+    return Picture(planned)
 
 
 def og_image(image_name):
@@ -169,10 +200,11 @@ def delete_renditions(image_name):
 
 def remove_post_files(sender, instance, **kwargs):
     """post_delete for Post: once the deletion is committed, remove its lead image, renditions and cards."""
-    image_name = instance.lead_image.name
+    # Captured now: Django clears the instance's pk once the deletion is done.
+    post_id, image_name = instance.pk, instance.lead_image.name
 
     def remove():
-        delete_share_cards(instance.pk)
+        delete_share_cards(post_id)
         if image_name:
             delete_renditions(image_name)
             instance.lead_image.storage.delete(image_name)

@@ -1,5 +1,6 @@
 """The news data model: publishers, categories, posts and their stock charts."""
 
+import logging
 import re
 import zlib
 
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
+from PIL import UnidentifiedImageError
 from pypinyin import lazy_pinyin
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
@@ -19,6 +21,8 @@ from taggit.models import TaggedItemBase
 
 from . import images
 from .history import PostSnapshotHistory
+
+logger = logging.getLogger(__name__)
 
 
 class Source(models.Model):
@@ -309,53 +313,28 @@ class Post(models.Model):
 
         return mark_safe(STOCK_SHORTCODE.sub(expand, self.body))
 
-    def lead_image_renditions(self):
-        """The lead image's renditions (WebP and JPEG at up to three widths), or [] without an image."""
+    @property
+    def lead_picture(self):
+        """The lead image's renditions as an images.Picture, or None without a (readable) image."""
         if not self.lead_image or not self.lead_image_width or not self.lead_image_height:
-            return []
-        return images.renditions(self.lead_image.name, self.lead_image_width, self.lead_image_height)
+            return None
+        try:
+            return images.picture(self.lead_image.name, self.lead_image_width, self.lead_image_height)
+        except (OSError, UnidentifiedImageError):
+            logger.exception("Lead image %s of post %s cannot be read", self.lead_image.name, self.pk)
+            return None
 
     @property
     def og_image_url(self):
         """Absolute-path URL of the 1200×630 Open Graph image: the cropped lead image, else a generated
         share card; "" for an unsaved post."""
-        if self.lead_image:
-            return self.lead_image.storage.url(images.og_image(self.lead_image.name))
+        storage = self.lead_image.storage
+        if self.lead_picture:
+            return storage.url(images.og_image(self.lead_image.name))
         if self.pk is None:
             return ""
         source_name = lambda: self.source.name if self.source_id else ""  # noqa: E731 - drawn only when needed
-        return self.lead_image.storage.url(images.share_card(self.pk, self.title, source_name, self.published_at))
-
-    @property
-    def is_live(self):
-        return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
-
-    @property
-    def is_scheduled(self):
-        return self.status == self.Status.PUBLISHED and self.published_at > timezone.now()
-
-    @property
-    def state(self):
-        """Post.State: draft, scheduled or live, the state editors see in the admin."""
-        if self.status == self.Status.DRAFT:
-            return self.State.DRAFT
-        return self.State.SCHEDULED if self.is_scheduled else self.State.LIVE
-
-    def editable_by(self, user):
-        """Whoever may publish edits any post; contributors only their own drafts."""
-        if not user.has_perm("articles.change_post"):
-            return False
-        return user.has_perm("articles.publish_post") or (
-            self.status == self.Status.DRAFT and self.created_by_id == user.pk
-        )
-
-    def deletable_by(self, user):
-        """Posts by others need `delete_others_post`; one's own only while one may still edit them."""
-        if not user.has_perm("articles.delete_post"):
-            return False
-        return user.has_perm("articles.delete_others_post") or (
-            self.created_by_id == user.pk and self.editable_by(user)
-        )
+        return storage.url(images.share_card(self.pk, self.title, source_name, self.published_at))
 
     def share_url(self):
         """The old share-link URL readers arrive with, or None without an info code."""

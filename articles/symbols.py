@@ -91,11 +91,6 @@ def parse_symbol(text):
 
 
 def _parse(value):
-    if match := re.fullmatch(r"(\d{1,3})\.(\S+)", value):
-        market_id, code = int(match[1]), match[2]
-        if market_id not in Market.values:
-            raise SymbolError(f"未知的市场编号 {market_id}")
-        return Symbol(Market(market_id), normalize_code(market_id, code))
     if match := re.fullmatch(r"(SH|SZ|BJ)(\d{6})", value):
         return Symbol(A_SHARE_EXCHANGES[match[1]], match[2])
     if match := re.fullmatch(r"(\d{6})\.(SH|SS|SZ|BJ)", value):
@@ -104,6 +99,11 @@ def _parse(value):
         return Symbol(a_share_market(value), value)
     if match := re.fullmatch(r"HK(\d{1,5})|(\d{1,5})\.HK", value):
         return Symbol(Market.HONG_KONG, (match[1] or match[2]).zfill(5))
+    if match := re.fullmatch(r"(\d{1,3})\.(\S+)", value):
+        market_id, code = int(match[1]), match[2]
+        if market_id not in Market.values:
+            raise SymbolError(f"未知的市场编号 {market_id}")
+        return Symbol(Market(market_id), normalize_code(market_id, code))
     if BOARD.fullmatch(value):
         return Symbol(Market.BOARD, value)
     if match := re.fullmatch(r"([A-Z][A-Z0-9._-]*)\.(OQ|O|N)", value):

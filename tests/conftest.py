@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from articles.models import Category, Post, Source
+from articles.roles import CONTRIBUTORS, EDITORS, sync_role_groups
 
 
 @pytest.fixture(autouse=True)
@@ -66,6 +67,29 @@ def editor(django_user_model):
 def editor_client(client, editor):
     client.force_login(editor)
     return client
+
+
+@pytest.fixture
+def role_groups(db):
+    """The Editors and Contributors groups as the data migration defines them (re-synced, since a
+    transactional test's flush empties the tables the migration filled)."""
+    return sync_role_groups()
+
+
+@pytest.fixture
+def staff_editor(django_user_model, role_groups):
+    """A member of the Editors group (not a superuser)."""
+    user = django_user_model.objects.create_user("desk", "desk@example.com", "correct horse battery", is_staff=True)
+    user.groups.add(role_groups[EDITORS])
+    return user
+
+
+@pytest.fixture
+def contributor(django_user_model, role_groups):
+    """A member of the Contributors group."""
+    user = django_user_model.objects.create_user("writer", "writer@example.com", "correct horse battery", is_staff=True)
+    user.groups.add(role_groups[CONTRIBUTORS])
+    return user
 
 
 CHROMIUM_ARGS = [

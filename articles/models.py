@@ -336,6 +336,37 @@ class Post(models.Model):
         source_name = lambda: self.source.name if self.source_id else ""  # noqa: E731 - drawn only when needed
         return storage.url(images.share_card(self.pk, self.title, source_name, self.published_at))
 
+    @property
+    def is_live(self):
+        return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
+
+    @property
+    def is_scheduled(self):
+        return self.status == self.Status.PUBLISHED and self.published_at > timezone.now()
+
+    @property
+    def state(self):
+        """Post.State: draft, scheduled or live, the state editors see in the admin."""
+        if self.status == self.Status.DRAFT:
+            return self.State.DRAFT
+        return self.State.SCHEDULED if self.is_scheduled else self.State.LIVE
+
+    def editable_by(self, user):
+        """Whoever may publish edits any post; contributors only their own drafts."""
+        if not user.has_perm("articles.change_post"):
+            return False
+        return user.has_perm("articles.publish_post") or (
+            self.status == self.Status.DRAFT and self.created_by_id == user.pk
+        )
+
+    def deletable_by(self, user):
+        """Posts by others need `delete_others_post`; one's own only while one may still edit them."""
+        if not user.has_perm("articles.delete_post"):
+            return False
+        return user.has_perm("articles.delete_others_post") or (
+            self.created_by_id == user.pk and self.editable_by(user)
+        )
+
     def share_url(self):
         """The old share-link URL readers arrive with, or None without an info code."""
         if not self.info_code:

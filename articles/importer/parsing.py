@@ -1,0 +1,159 @@
+"""A Jekyll post file turned into a ParsedPost: every field the database needs, checked, plus warnings."""
+
+import datetime
+import hashlib
+from dataclasses import dataclass, field
+
+from taggit.models import Tag
+
+from articles.models import Category, Post, Source, Stock
+from articles.tagging import normalize_tag
+
+from .body import Chart, find_info_code, parse_body
+from .frontmatter import PostFileError, date_from_key, parse_date, read_front_matter, split_front_matter
+
+KEY_LENGTH = Post._meta.get_field("key").max_length
+# Jekyll's `published: false` keeps a post off the site: it becomes a draft.
+UNPUBLISHED = {"false", "no", "off"}
+
+
+@dataclass(slots=True)
+class ParsedPost:
+    """One post as the importer writes it and the exporter reads it back."""
+
+    key: str
+    title: str
+    published_at: datetime.datetime
+    category_slug: str
+    category_name: str
+    info_code: str | None = None
+    status: str = Post.Status.PUBLISHED
+    summary: str = ""
+    body: str = ""
+    source: str | None = None
+    tags: list[str] = field(default_factory=list)
+    original_url: str = ""
+    charts: list[Chart] = field(default_factory=list)
+    mentions: list[tuple[int, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def stocks(self):
+        """Every `(market, code)` the post charts or mentions, in order of appearance."""
+        return list(dict.fromkeys([(chart.market, chart.code) for chart in self.charts] + self.mentions))
+
+
+def decode(data):
+    """The text of a post file: UTF-8 with or without a BOM, newlines made `\\n`."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise PostFileError(
+            f"not UTF-8 text: byte 0x{data[error.start]:02x} at offset {error.start} cannot be decoded"
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def content_hash(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def post_key(info_code, file_id):
+    """The stable import key: the info code, else the file id (long ids shortened, still unique and stable)."""
+    key = info_code or file_id
+    if len(key) > KEY_LENGTH:
+        key = f"{key[: KEY_LENGTH - 9]}-{hashlib.sha1(key.encode()).hexdigest()[:8]}"
+    return key
+
+
+def quick_key(text, file_id):
+    """The key parse_post will find, without parsing: what a re-import needs to skip unchanged files."""
+    return post_key(find_info_code(text), file_id)
+
+
+def parse_post(text, file_id):
+    """Parse a post's text; raise PostFileError saying what is wrong when it cannot be imported."""
+    front, body_text = split_front_matter(text)
+    meta, yaml_note = read_front_matter(front)
+    body = parse_body(body_text)
+    warnings = [yaml_note] if yaml_note else []
+    warnings += body.warnings
+    key = post_key(body.info_code, file_id)
+
+    title = _one_value(meta.get("title"))
+    if not title:
+        title = body.first_sentence()
+        if not title:
+            raise PostFileError("no title, and no digest or body to take one from")
+        warnings.append(f"empty title; used the first sentence of the {'digest' if body.summary else 'body'}")
+
+    published_at = parse_date(_one_value(meta.get("date")))
+    if published_at is None:
+        published_at = date_from_key(key) or date_from_key(file_id)
+        if published_at is None:
+            raise PostFileError("no date, and the info code / file id does not start with YYYYMMDD")
+        warnings.append(f"empty date; took {published_at:%Y-%m-%d} from the file id")
+
+    slugs = _values(meta.get("categories", meta.get("category")))
+    category_slug = slugs[0] if slugs else body.back_link_slug
+    if not category_slug:
+        raise PostFileError("no category: `categories` is empty and no back-link names one")
+    if len(slugs) > 1:
+        warnings.append(f"several categories; filed under the first, {category_slug!r}")
+    tags = list({normalize_tag(tag).lower(): normalize_tag(tag) for tag in _values(meta.get("tags"))}.values())
+    tags = [tag for tag in tags if tag]
+
+    post = ParsedPost(
+        key=key,
+        title=title,
+        published_at=published_at,
+        category_slug=category_slug,
+        category_name=body.back_link_name or (tags[0] if tags else category_slug),
+        info_code=body.info_code,
+        status=Post.Status.DRAFT if _one_value(meta.get("published")).lower() in UNPUBLISHED else Post.Status.PUBLISHED,
+        summary=body.summary,
+        body=body.html,
+        source=body.source or None,
+        tags=tags,
+        original_url=body.original_url,
+        charts=body.charts,
+        mentions=body.mentions,
+        warnings=warnings,
+    )
+    _check_lengths(post)
+    return post
+
+
+def _one_value(value):
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _values(value):
+    """A front-matter string is one value (slugs and tag names hold spaces); a list is several."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return []
+    return [item.strip() for item in value if isinstance(item, str) and item.strip()]
+
+
+def _limit(model, name):
+    return model._meta.get_field(name).max_length
+
+
+def _check_lengths(post):
+    checks = [
+        ("title", post.title, _limit(Post, "title")),
+        ("info code", post.info_code or "", _limit(Post, "info_code")),
+        ("category", post.category_slug, _limit(Category, "slug")),
+        ("category name", post.category_name, _limit(Category, "name")),
+        ("source", post.source or "", _limit(Source, "name")),
+        ("original URL", post.original_url, _limit(Post, "original_url")),
+        *(("tag", tag, _limit(Tag, "name")) for tag in post.tags),
+        *(("stock code", code, _limit(Stock, "code")) for _, code in post.stocks),
+    ]
+    for label, value, limit in checks:
+        if len(value) > limit:
+            raise PostFileError(f"{label} too long ({len(value)} characters; the limit is {limit}): {value[:40]!r}…")

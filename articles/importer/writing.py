@@ -1,0 +1,323 @@
+"""Writing parsed posts: reference data cached in memory, each batch of posts in one transaction."""
+
+import datetime
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+
+from django.db import DatabaseError, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from taggit.models import Tag
+
+from articles.models import Category, OriginalFile, Post, Source, Stock, StockChart, TaggedPost, unique_slug
+
+from .body import Chart
+from .files import PostFile
+from .parsing import ParsedPost
+from .report import Outcome, Status
+
+CHANGE_REASON = "import"
+# Fields an import sets; slug, key, lead image and editorial bookkeeping stay as they are on update.
+IMPORTED_FIELDS = [
+    "title",
+    "info_code",
+    "status",
+    "published_at",
+    "summary",
+    "body",
+    "category_id",
+    "source_id",
+    "original_url",
+    "imported_at",
+    "updated_at",
+]
+EARLIEST = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A parsed post on its way to the database, with the file it came from."""
+
+    file: PostFile
+    text: str
+    sha256: str
+    post: ParsedPost
+
+    @property
+    def recency(self):
+        """What decides between two files with one key: the later date, then the later mtime."""
+        return self.post.published_at, self.file.mtime or EARLIEST
+
+    def outcome(self, status, reason=""):
+        return Outcome(self.file.path, status, key=self.post.key, reason=reason, warnings=self.post.warnings)
+
+
+class Lookups:
+    """Ids of categories, sources, tags and stocks by name, so a batch needs no per-post queries.
+
+    Categories and sources (a few dozen) are loaded up front; tags and stocks as batches name them.
+    New ones are created on first sight, outside the batch's transaction.
+    """
+
+    def __init__(self):
+        # The old site's `TechWeb` and `Techweb` are one category: compare slugs ignoring case.
+        self.categories = {slug.lower(): pk for pk, slug in Category.objects.values_list("pk", "slug")}
+        self.sources = dict(Source.objects.values_list("name", "pk"))
+        self.tags = {}
+        self.stocks = {}
+
+    def prepare(self, posts):
+        """Make sure everything `posts` refer to exists and is cached."""
+        for post in posts:
+            if post.category_slug.lower() not in self.categories:
+                category = Category.objects.create(slug=post.category_slug, name=post.category_name)
+                self.categories[post.category_slug.lower()] = category.pk
+            if post.source and post.source not in self.sources:
+                self.sources[post.source] = Source.objects.create(name=post.source).pk
+        self._prepare_tags([tag for post in posts for tag in post.tags])
+        self._prepare_stocks({stock for post in posts for stock in post.stocks})
+
+    def _prepare_tags(self, names):
+        missing = {}
+        for name in names:
+            if name.lower() not in self.tags:
+                missing.setdefault(name.lower(), name)  # the first spelling seen names a new tag
+        if not missing:
+            return
+        # Tags match ignoring case (TAGGIT_CASE_INSENSITIVE), so `AI` finds an existing `ai`.
+        found = Tag.objects.annotate(lowered=Lower("name")).filter(lowered__in=missing).values_list("lowered", "pk")
+        self.tags.update(found)
+        for lowered, name in missing.items():
+            if lowered not in self.tags:
+                self.tags[lowered] = Tag.objects.create(name=name).pk
+
+    def _prepare_stocks(self, symbols):
+        missing = symbols - self.stocks.keys()
+        if not missing:
+            return
+        self._load_stocks(missing)
+        if new := missing - self.stocks.keys():
+            Stock.objects.bulk_create([Stock(market=m, code=c) for m, c in new], ignore_conflicts=True)
+            self._load_stocks(new)
+
+    def _load_stocks(self, symbols):
+        rows = Stock.objects.filter(code__in={code for _, code in symbols}).values_list("market", "code", "pk")
+        self.stocks.update({(market, code): pk for market, code, pk in rows if (market, code) in symbols})
+
+    def category(self, post):
+        return self.categories[post.category_slug.lower()]
+
+    def source(self, post):
+        return self.sources[post.source] if post.source else None
+
+
+def write_posts(candidates, lookups, *, overwrite_edited=False, force=False):
+    """Create or update the posts of one batch; each post is written whole or not at all.
+
+    The batch is one transaction. Should the database reject it, the posts are retried one by one so
+    that only the offending one fails, with the database's reason.
+    """
+    lookups.prepare([candidate.post for candidate in candidates])
+    try:
+        with transaction.atomic():
+            return _write(candidates, lookups, overwrite_edited=overwrite_edited, force=force)
+    except DatabaseError as error:
+        if len(candidates) == 1:
+            return [candidates[0].outcome(Status.FAILED, f"the database rejected it: {error}".strip())]
+    outcomes = []
+    for candidate in candidates:
+        outcomes += write_posts([candidate], lookups, overwrite_edited=overwrite_edited, force=force)
+    return outcomes
+
+
+def keep_latest(candidates):
+    """Of several files with the same key, keep the one with the later date (then mtime); skip the others."""
+    latest = {}
+    skipped = []
+    for candidate in candidates:
+        other = latest.get(candidate.post.key)
+        if other is None:
+            latest[candidate.post.key] = candidate
+            continue
+        winner, loser = (candidate, other) if candidate.recency >= other.recency else (other, candidate)
+        latest[candidate.post.key] = winner
+        skipped.append(loser.outcome(Status.SKIPPED, f"duplicate key {loser.post.key}: {winner.file.path} is newer"))
+    return list(latest.values()), skipped
+
+
+def _write(candidates, lookups, *, overwrite_edited, force):
+    keys = [c.post.key for c in candidates]
+    codes = [c.post.info_code for c in candidates if c.post.info_code]
+    # One query: the posts these keys name (locked against a concurrent editor save), and any post
+    # already holding one of the info codes under another key.
+    found = list(
+        Post.objects.select_for_update(of=("self",))
+        .filter(Q(key__in=keys) | Q(info_code__in=codes))
+        .select_related("original_file")
+    )
+    existing = {post.key: post for post in found}
+    code_owners = {post.info_code: post for post in found if post.info_code}
+
+    outcomes, creates, updates = [], [], []
+    for candidate in candidates:
+        post = existing.get(candidate.post.key)
+        owner = code_owners.get(candidate.post.info_code)
+        if owner is not None and owner.key != candidate.post.key:
+            reason = f"info code {candidate.post.info_code} already belongs to post #{owner.pk} «{owner.title}»"
+            outcomes.append(candidate.outcome(Status.FAILED, reason))
+        elif post is None:
+            creates.append(candidate)
+        elif (stored := _original_file(post)) and stored.sha256 == candidate.sha256 and not force:
+            outcomes.append(candidate.outcome(Status.UNCHANGED))
+        elif stored and stored.path != candidate.file.path and candidate.recency < _recency(post, stored):
+            reason = f"duplicate key {candidate.post.key}: {stored.path}, already imported, is newer"
+            outcomes.append(candidate.outcome(Status.SKIPPED, reason))
+        elif _edited_since_import(post) and not overwrite_edited:
+            reason = (
+                f"edited in the admin at {timezone.localtime(post.edited_at):%Y-%m-%d %H:%M} since its last import; "
+                "left as it is (--overwrite-edited replaces it)"
+            )
+            outcomes.append(candidate.outcome(Status.CONFLICT, reason))
+        else:
+            updates.append((candidate, post))
+
+    now = timezone.now()
+    _warn_likely_duplicates(creates)
+    outcomes += _create(creates, lookups, now)
+    outcomes += _update(updates, lookups, now)
+    return outcomes
+
+
+def _original_file(post):
+    try:
+        return post.original_file
+    except OriginalFile.DoesNotExist:
+        return None
+
+
+def _recency(post, stored):
+    return post.published_at, stored.modified_at or EARLIEST
+
+
+def _edited_since_import(post):
+    return post.edited_at is not None and (post.imported_at is None or post.edited_at > post.imported_at)
+
+
+def _warn_likely_duplicates(candidates):
+    """The crawler sometimes stored one story under two codes: flag new posts whose title and time are taken."""
+    if not candidates:
+        return
+    seen = {}
+    rows = Post.objects.filter(
+        title__in={c.post.title for c in candidates}, published_at__in={c.post.published_at for c in candidates}
+    ).values_list("title", "published_at", "key")
+    for title, published_at, key in rows:
+        seen[title, published_at] = key
+    for candidate in candidates:
+        story = candidate.post.title, candidate.post.published_at
+        if story in seen:
+            candidate.post.warnings.append(f"likely a duplicate of {seen[story]} (same title and time)")
+        seen.setdefault(story, candidate.post.key)
+
+
+def _fill(instance, post, lookups, now):
+    instance.title = post.title
+    instance.info_code = post.info_code
+    instance.status = post.status
+    instance.published_at = post.published_at
+    instance.summary = post.summary
+    instance.body = post.body
+    instance.category_id = lookups.category(post)
+    instance.source_id = lookups.source(post)
+    instance.original_url = post.original_url
+    instance.imported_at = now
+    instance.updated_at = now
+    return instance
+
+
+def _create(candidates, lookups, now):
+    if not candidates:
+        return []
+    posts = [_fill(Post(key=candidate.post.key), candidate.post, lookups, now) for candidate in candidates]
+    _assign_slugs(posts)
+    bulk_create_with_history(posts, Post, default_change_reason=CHANGE_REASON, default_date=now)
+    pairs = list(zip(candidates, posts, strict=True))
+    _create_charts(pairs, now)
+    _create_related(pairs, lookups, now)
+    return [candidate.outcome(Status.CREATED) for candidate in candidates]
+
+
+def _assign_slugs(posts):
+    """Slugs from the keys, as Post.save() makes them, without a query per post.
+
+    Two keys of one batch that slugify alike collide on insert; the batch is then retried post by post,
+    and unique_slug() sees the first one.
+    """
+    bases = [post.slug_base() for post in posts]
+    taken = set(Post.objects.filter(slug__in=bases).values_list("slug", flat=True))
+    for post, base in zip(posts, bases, strict=True):
+        post.slug = unique_slug(Post, base) if base in taken else base
+
+
+def _create_related(pairs, lookups, now):
+    """Tags, mentioned and charted stocks, and the original file of freshly written posts."""
+    TaggedPost.objects.bulk_create(
+        TaggedPost(content_object_id=post.pk, tag_id=lookups.tags[tag.lower()])
+        for candidate, post in pairs
+        for tag in candidate.post.tags
+    )
+    Post.stocks.through.objects.bulk_create(
+        Post.stocks.through(post_id=post.pk, stock_id=lookups.stocks[symbol])
+        for candidate, post in pairs
+        for symbol in candidate.post.stocks
+    )
+    OriginalFile.objects.bulk_create(
+        OriginalFile(
+            post=post,
+            path=candidate.file.path,
+            sha256=candidate.sha256,
+            compressed_text=OriginalFile.compress(candidate.text),
+            modified_at=candidate.file.mtime,
+            imported_at=now,
+        )
+        for candidate, post in pairs
+    )
+
+
+def _create_charts(pairs, now):
+    charts = [
+        StockChart(post=post, position=position, **asdict(chart))
+        for candidate, post in pairs
+        for position, chart in enumerate(candidate.post.charts)
+    ]
+    bulk_create_with_history(charts, StockChart, default_change_reason=CHANGE_REASON, default_date=now)
+
+
+def _update(pairs, lookups, now):
+    if not pairs:
+        return []
+    posts = [_fill(post, candidate.post, lookups, now) for candidate, post in pairs]
+    bulk_update_with_history(posts, Post, IMPORTED_FIELDS, default_change_reason=CHANGE_REASON, default_date=now)
+    ids = [post.pk for post in posts]
+    _replace_changed_charts(pairs, now)
+    TaggedPost.objects.filter(content_object_id__in=ids).delete()
+    Post.stocks.through.objects.filter(post_id__in=ids).delete()
+    OriginalFile.objects.filter(post_id__in=ids).delete()
+    _create_related(pairs, lookups, now)
+    return [candidate.outcome(Status.UPDATED) for candidate, _ in pairs]
+
+
+def _replace_changed_charts(pairs, now):
+    """Replace the charts of posts whose charts changed; unchanged charts keep their rows and history."""
+    stored = defaultdict(list)
+    for chart in StockChart.objects.filter(post_id__in=[post.pk for _, post in pairs]).order_by("position", "id"):
+        stored[chart.post_id].append(
+            Chart(chart.market, chart.code, chart.chart_type, chart.image_url, chart.quote_url)
+        )
+    changed = [(candidate, post) for candidate, post in pairs if stored[post.pk] != candidate.post.charts]
+    if changed:
+        # The delete records a history row per removed chart: a query each, for changed charts only.
+        StockChart.objects.filter(post_id__in=[post.pk for _, post in changed]).delete()
+        _create_charts(changed, now)

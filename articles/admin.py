@@ -200,6 +200,8 @@ class CategoryAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "position", "post_count"]
     list_editable = ["position"]
     search_fields = ["name", "slug"]
+    # Meta.ordering does not apply to the annotated (GROUP BY) queryset; autocomplete pages need one.
+    ordering = ["position", "name"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(post_count=Count("posts"))
@@ -213,6 +215,7 @@ class CategoryAdmin(admin.ModelAdmin):
 class SourceAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "post_count"]
     search_fields = ["name"]
+    ordering = ["name"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(post_count=Count("posts"))

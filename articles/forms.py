@@ -121,7 +121,9 @@ class StockChartForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        market, code = cleaned.get("market"), cleaned.get("code", "").strip()
+        # An unset market is "" (not None), and Shenzhen's 0 is falsy: compare, don't test truth.
+        market = None if cleaned.get("market") in (None, "") else cleaned["market"]
+        code = cleaned.get("code", "").strip()
         try:
             if "symbol" in self.changed_data or not (market is not None and code):
                 parsed = complete(parse_symbol(cleaned.get("symbol", "")), market)

@@ -9,6 +9,8 @@ that the same post object's last save created — one edit, one history entry. A
 before it gets a record of its own.
 """
 
+import dataclasses
+
 from django.db import models
 from simple_history.template_utils import HistoricalRecordContextHelper
 
@@ -24,17 +26,10 @@ class PostSnapshotHistory(models.Model):
     class Meta:
         abstract = True
 
-    def diff_against(self, old_history, excluded_fields=None, included_fields=None, **kwargs):
-        """simple-history's diff, plus the tag and chart snapshots."""
-        delta = super().diff_against(old_history, excluded_fields, included_fields, **kwargs)
-        snapshot_fields = {"tag_names", "charts"} - set(excluded_fields or ())
-        if included_fields is not None:
-            snapshot_fields &= set(included_fields)
-        extra = self._get_field_changes_for_diff(old_history, snapshot_fields, False)
-        if extra:
-            delta.changes = sorted([*delta.changes, *extra], key=lambda change: change.field)
-            delta.changed_fields = [change.field for change in delta.changes]
-        return delta
+    def snapshot_changes(self, old_history):
+        """Changes of the tag and chart snapshots since `old_history` (simple-history's diff_against covers
+        the post's own fields only)."""
+        return self._get_field_changes_for_diff(old_history, ["tag_names", "charts"], False)
 
     def restore_related(self, post):
         """Give `post` the tags and charts this version had (recorded on the post's latest record)."""
@@ -47,11 +42,15 @@ class PostSnapshotHistory(models.Model):
 
 
 class PostHistoryContextHelper(HistoricalRecordContextHelper):
-    """Labels changes with the historical model's verbose names (it knows the snapshot fields) and shows
-    charts as `K 线图 116.00020`."""
+    """Adds the tag and chart changes to each version's list, labelled with the historical model's verbose
+    names (it knows the snapshot fields), charts shown as `K 线图 116.00020`."""
 
     def __init__(self, model, historical_record, **kwargs):
         super().__init__(type(historical_record), historical_record, **kwargs)
+
+    def context_for_delta_changes(self, delta):
+        changes = [*delta.changes, *delta.new_record.snapshot_changes(delta.old_record)]
+        return super().context_for_delta_changes(dataclasses.replace(delta, changes=changes))
 
     def prepare_delta_change_value(self, change, value):
         if change.field == "charts":

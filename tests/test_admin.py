@@ -1,7 +1,14 @@
+import datetime
+import io
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
 
 from articles.models import Post, StockChart
+from tests.post_form import post_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -92,3 +99,152 @@ def test_category_and_source_lists_count_posts_in_one_query(
         response = editor_client.get(reverse(f"admin:articles_{model}_changelist"))
     assert response.status_code == 200
     assert '<td class="field-post_count">5</td>' in response.text
+
+
+def test_changelist_shows_state_badges_and_filters_by_state(editor_client, make_post):
+    later = timezone.now() + datetime.timedelta(hours=1)
+    draft = make_post(title="草稿文章", status=Post.Status.DRAFT)
+    scheduled = make_post(title="定时文章", published_at=later)
+    live = make_post(title="上线文章")
+    url = reverse("admin:articles_post_changelist")
+
+    page = editor_client.get(url).text
+    assert '<span class="state-badge state-draft">草稿</span>' in page
+    assert '<span class="state-badge state-scheduled">定时发布</span>' in page
+    assert '<span class="state-badge state-live">已上线</span>' in page
+
+    for state, expected in [("draft", draft), ("scheduled", scheduled), ("live", live)]:
+        response = editor_client.get(url, {"state": state})
+        assert list(response.context["cl"].result_list) == [expected]
+
+
+def test_chart_row_takes_a_typed_symbol(editor_client, category):
+    data = post_form_data(category=category, charts=[{"symbol": "sh600519", "chart_type": "r"}, {"symbol": "700.hk"}])
+    response = editor_client.post(reverse("admin:articles_post_add"), data)
+    assert response.status_code == 302
+    post = Post.objects.get()
+    assert [(c.symbol, c.chart_type) for c in post.charts.all()] == [("1.600519", "r"), ("116.00700", "k")]
+
+
+def test_chart_row_takes_market_and_code_and_normalises_the_code(editor_client, category):
+    data = post_form_data(category=category, charts=[{"market": "116", "code": "20"}])
+    assert editor_client.post(reverse("admin:articles_post_add"), data).status_code == 302
+    assert Post.objects.get().charts.get().symbol == "116.00020"
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"symbol": "AAPL"}, "在哪个交易所"),
+        ({"symbol": "12.600519"}, "未知的市场编号 12"),
+        ({"market": "1", "code": "AAPL"}, "上海代码应为 6 位数字"),
+        ({"market": "1"}, "请输入股票代码"),
+    ],
+)
+def test_bad_chart_row_is_refused_with_the_reason(editor_client, category, row, message):
+    response = editor_client.post(reverse("admin:articles_post_add"), post_form_data(category=category, charts=[row]))
+    assert response.status_code == 200
+    assert message in response.text
+    assert not Post.objects.exists()
+
+
+def test_us_ticker_takes_the_exchange_chosen_in_the_row(editor_client, category):
+    data = post_form_data(category=category, charts=[{"symbol": "BABA", "market": "106"}])
+    assert editor_client.post(reverse("admin:articles_post_add"), data).status_code == 302
+    assert Post.objects.get().charts.get().symbol == "106.BABA"
+
+
+def test_change_form_previews_charts_and_offers_moving_them(editor_client, published_post):
+    StockChart.objects.create(post=published_post, market=116, code="00020", position=0)
+    StockChart.objects.create(post=published_post, market=1, code="600519", position=1)
+    page = editor_client.get(reverse("admin:articles_post_change", args=[published_post.pk])).text
+    assert 'src="https://webquoteklinepic.eastmoney.com/GetPic.aspx?nid=116.00020&amp;imageType=k"' in page
+    assert page.count('data-chart-move="up"') == 3  # two rows and the empty template row
+    assert "articles/admin/chart_order.js" in page
+    assert 'value="116.00020"' in page
+
+
+def test_moving_a_chart_saves_the_new_order(editor_client, published_post):
+    first = StockChart.objects.create(post=published_post, market=116, code="00020", position=0)
+    second = StockChart.objects.create(post=published_post, market=1, code="600519", position=1)
+    data = post_form_data(published_post)
+    # What the ↓ button on the first row leaves in the form: the positions swapped.
+    data.update({"charts-0-position": "1", "charts-1-position": "0"})
+    editor_client.post(reverse("admin:articles_post_change", args=[published_post.pk]), data)
+    assert list(published_post.charts.all()) == [second, first]
+
+
+def test_tags_field_is_an_autocomplete_of_names(editor_client, published_post):
+    published_post.tags.add("港股", "上海证券报·中国证券网新闻")
+    page = editor_client.get(reverse("admin:articles_post_change", args=[published_post.pk])).text
+    assert 'class="tag-autocomplete"' in page
+    assert '<option value="港股" selected>港股</option>' in page
+    assert "articles/admin/tag_autocomplete.js" in page
+
+
+def test_chip_values_are_saved_as_tags_even_with_spaces(editor_client, published_post):
+    data = post_form_data(published_post)
+    del data["tags"]
+    data = {**data, "tags": ["21世纪经济报道 21财经APP新闻"]}
+    editor_client.post(reverse("admin:articles_post_change", args=[published_post.pk]), data)
+    assert list(published_post.tags.names()) == ["21世纪经济报道 21财经APP新闻"]
+
+
+@pytest.mark.parametrize("model", ["category", "source"])
+def test_autocomplete_finds_categories_and_sources_for_editors(client, staff_editor, published_post, model):
+    client.force_login(staff_editor)
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"term": "上海证券", "app_label": "articles", "model_name": "post", "field_name": model},
+    )
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 1
+
+
+def test_tag_autocomplete_suggests_existing_tags(client, staff_editor, published_post):
+    published_post.tags.add("新能源汽车", "新能源", "银行")
+    client.force_login(staff_editor)
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"term": "新能源", "app_label": "articles", "model_name": "post", "field_name": "tags"},
+    )
+    assert sorted(r["text"] for r in response.json()["results"]) == ["新能源", "新能源汽车"]
+
+
+def test_lead_image_upload_is_checked_and_stored_clean(editor_client, published_post, settings):
+    image = io.BytesIO()
+    Image.new("RGB", (1600, 900), "navy").save(image, "PNG")
+    data = post_form_data(published_post, lead_image=SimpleUploadedFile("cover.jpg", image.getvalue()))
+    response = editor_client.post(reverse("admin:articles_post_change", args=[published_post.pk]), data)
+
+    assert response.status_code == 302
+    published_post.refresh_from_db()
+    assert published_post.lead_image.name.endswith(".png")
+    assert (published_post.lead_image_width, published_post.lead_image_height) == (1600, 900)
+    assert [r.width for r in published_post.lead_picture.renditions][::2] == [320, 640, 1280]
+
+
+def test_fake_image_upload_is_refused_and_the_post_kept(editor_client, published_post):
+    data = post_form_data(published_post, title="不该保存", lead_image=SimpleUploadedFile("cover.jpg", b"GIF89a nope"))
+    response = editor_client.post(reverse("admin:articles_post_change", args=[published_post.pk]), data)
+    assert response.status_code == 200
+    assert "文件不是可识别的图片" in response.text
+    published_post.refresh_from_db()
+    assert published_post.title != "不该保存" and not published_post.lead_image
+
+
+def test_contributor_sees_status_read_only(client, contributor):
+    client.force_login(contributor)
+    page = client.get(reverse("admin:articles_post_add")).text
+    assert 'name="status"' not in page
+    assert 'name="title"' in page
+
+
+def test_state_filtered_changelist_queries_stay_bounded(editor_client, make_post, django_assert_max_num_queries):
+    for n in range(30):
+        make_post(status=Post.Status.DRAFT if n % 2 else Post.Status.PUBLISHED, tags=[f"标签{n}"])
+    # Session, user, the count of drafts, the page of drafts (category and source joined), the date
+    # hierarchy, and the category and source filter choices.
+    with django_assert_max_num_queries(12):
+        response = editor_client.get(reverse("admin:articles_post_changelist"), {"state": "draft"})
+    assert len(response.context["cl"].result_list) == 15

@@ -5,9 +5,11 @@ import re
 import zlib
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models.functions import Lower
+from django.db.models import Subquery
+from django.db.models.functions import Greatest, Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -48,9 +50,23 @@ class Source(models.Model):
 
 
 class CategoryQuerySet(models.QuerySet):
+    NAVIGATION_CACHE_KEY = "articles:category-navigation"
+
     def get_by_slug(self, slug):
         """The category whatever the case of `slug` (the old site had `TechWeb` and `Techweb`)."""
         return self.get(slug__iexact=slug)
+
+    def navigation(self):
+        """Every category as (id, name, url), in menu order, for the site header and the home page.
+
+        Cached (shared between processes when the cache is Redis) and dropped whenever a category
+        is saved or deleted; the timeout only bounds what a bulk update() behind our back leaves stale.
+        """
+        entries = cache.get(self.NAVIGATION_CACHE_KEY)
+        if entries is None:
+            entries = [(c.pk, c.name, c.get_absolute_url()) for c in Category.objects.only("slug", "name")]
+            cache.set(self.NAVIGATION_CACHE_KEY, entries, timeout=600)
+        return entries
 
 
 class Category(models.Model):
@@ -74,6 +90,14 @@ class Category(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        cache.delete(CategoryQuerySet.NAVIGATION_CACHE_KEY)
+
+    def delete(self, *args, **kwargs):
+        cache.delete(CategoryQuerySet.NAVIGATION_CACHE_KEY)
+        return super().delete(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("articles:category_detail", args=[self.slug])
@@ -145,6 +169,37 @@ class PostQuerySet(models.QuerySet):
 
     def in_category(self, category):
         return self.filter(category=category)
+
+    def older_than(self, published_at, pk):
+        """Posts after (published_at, pk) in newest-first order, newest first.
+
+        The plain `published_at <=` bound lets PostgreSQL start its index scan at that point, so
+        the thousandth page of a listing costs what the first does.
+        """
+        return (
+            self.filter(published_at__lte=published_at)
+            .exclude(published_at=published_at, pk__gte=pk)
+            .order_by("-published_at", "-pk")
+        )
+
+    def newer_than(self, published_at, pk):
+        """Posts before (published_at, pk) in newest-first order, nearest first (oldest first)."""
+        return (
+            self.filter(published_at__gte=published_at)
+            .exclude(published_at=published_at, pk__lte=pk)
+            .order_by("published_at", "pk")
+        )
+
+    def with_last_change(self):
+        """Annotate `last_change`: when anything readers see last changed, for Last-Modified headers.
+
+        That is the newest edit to any post (an unpublished or moved post changes pages it left),
+        or the newest post to go live (a scheduled post changes pages at its time, without a write).
+        Both are one index probe, evaluated once per query.
+        """
+        edited = Post.objects.order_by("-updated_at").values("updated_at")[:1]
+        went_live = Post.objects.published().order_by("-published_at").values("published_at")[:1]
+        return self.annotate(last_change=Greatest(Subquery(edited), Subquery(went_live)))
 
     def publish(self, user, *, now=False):
         """Publish drafts (at their set time: a future one schedules them), or with `now` also bring
@@ -261,6 +316,8 @@ class Post(models.Model):
             ),
             models.Index(fields=["source", "-published_at", "-id"], name="post_source_newest"),
             models.Index(fields=["-published_at"], name="post_published_at"),
+            # The newest edit anywhere, for reader pages' Last-Modified (see PostQuerySet.with_last_change).
+            models.Index(fields=["-updated_at"], name="post_updated_at"),
         ]
 
     def __str__(self):

@@ -1,43 +1,325 @@
-"""Reader pages. Each view starts from Post.objects.published()."""
+"""Reader pages. Every list of posts starts from Post.objects.published(); nothing else decides visibility.
 
-from django.shortcuts import get_object_or_404, render
+Pages are rendered whole on each request (only the category menu is cached), answer conditional
+GETs with 304, and keep to a fixed number of queries whatever their length.
+"""
 
-from .models import Category, Post, Source, Stock
+import re
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Value
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.http import http_date
+from django.views.decorators.http import conditional_page
+from taggit.models import Tag
+
+from .models import Category, Post, Source, Stock, StockChart
+from .pagination import Cursor, paginate
+
+PER_PAGE = 30
+# How a listing is narrowed: the URL's `scope=kind:id` and each listing view use the same lookups.
+SCOPES = {"category": "category", "source": "source", "tag": "tagged_items__tag", "stock": "stocks"}
+INFO_CODE = re.compile(r"[A-Za-z0-9]{1,40}")
+RELATED_COUNT = 6
+# The new-posts notice counts up to this many; beyond it says "99+".
+NEW_POSTS_CAP = 99
 
 
+def reader_page(max_age):
+    """Public caching for `max_age` seconds, an ETag of the content and 304 answers to conditional GETs.
+
+    The view sets Last-Modified itself (see PostQuerySet.with_last_change); browsers send If-None-Match
+    too, which Django checks first, so the content ETag decides for them.
+    """
+
+    def decorate(view):
+        @wraps(view)
+        def cached(request, *args, **kwargs):
+            response = view(request, *args, **kwargs)
+            if response.status_code == 200 and not response.has_header("Cache-Control"):
+                patch_cache_control(response, public=True, max_age=max_age)
+            return response
+
+        return conditional_page(cached)
+
+    return decorate
+
+
+def set_last_modified(response, moment):
+    if moment:
+        response.headers["Last-Modified"] = http_date(moment.timestamp())
+    return response
+
+
+def site_last_change():
+    """PostQuerySet.with_last_change on its own, for responses that do not list posts themselves."""
+    return Post.objects.with_last_change().order_by().values_list("last_change", flat=True).first()
+
+
+def scoped_posts(kind=None, pk=None):
+    """Published posts, narrowed to one category, source, tag or stock when `kind` names one."""
+    posts = Post.objects.published()
+    return posts.filter(**{SCOPES[kind]: pk}) if kind else posts
+
+
+def feed_links(name="feed", **kwargs):
+    """{format: URL} of a feed route, for <link rel="alternate"> and the page's feed buttons."""
+    return {fmt: reverse(f"articles:{name}", kwargs={**kwargs, "format": fmt}) for fmt in ("rss", "atom")}
+
+
+def listing(request, template="articles/post_list.html", scope=(None, None), **context):
+    """One page of a newest-first listing of `scope`, with cursor links and the new-posts notice."""
+    posts = (
+        scoped_posts(*scope)
+        .select_related("category", "source")
+        .prefetch_related("stocks")
+        .with_last_change()
+        .defer("body")
+    )
+    page = paginate(request, posts, PER_PAGE)
+    if page.reached_top:
+        return redirect(request.path)
+    if page.is_first and page.posts:
+        kind, pk = scope
+        query = f"after={Cursor.of(page.posts[0])}" + (f"&scope={kind}:{pk}" if kind else "")
+        context["poll_url"] = f"{reverse('articles:new_posts')}?{query}"
+    cursor = next((f"?{name}={request.GET[name]}" for name in ("before", "after", "date") if name in request.GET), "")
+    context["canonical"] = request.path + cursor
+    response = render(request, template, {"page": page, **context})
+    return set_last_modified(response, page.posts[0].last_change if page.posts else None)
+
+
+@reader_page(max_age=60)
 def home(request):
-    posts = Post.objects.published().select_related("category", "source")[:30]
-    return render(request, "articles/home.html", {"posts": posts})
+    """The newest posts, then each category's five newest, categories with the freshest news first."""
+    navigation = Category.objects.navigation()
+    newest = (
+        Post.objects.published()
+        .select_related("category", "source")
+        .prefetch_related("stocks")
+        .with_last_change()
+        .defer("body")[:PER_PAGE]
+    )
+    newest = list(newest)
+    # One query for all categories: a UNION of small index scans, one per category.
+    per_category = [
+        Post.objects.published()
+        .in_category(pk)
+        .only("title", "slug", "published_at", "category")
+        .order_by("-published_at", "-pk")[:5]
+        for pk, _name, _url in navigation
+    ]
+    by_category = {}
+    if per_category:
+        for post in per_category[0].union(*per_category[1:], all=True):
+            by_category.setdefault(post.category_id, []).append(post)
+    sections = [
+        {"name": name, "url": url, "posts": sorted(by_category[pk], key=lambda p: p.published_at, reverse=True)}
+        for pk, name, url in navigation
+        if pk in by_category
+    ]
+    sections.sort(key=lambda section: section["posts"][0].published_at, reverse=True)
+    context = {"newest": newest, "sections": sections, "feeds": feed_links(), "current_category": "home"}
+    if newest:
+        context["poll_url"] = f"{reverse('articles:new_posts')}?after={Cursor.of(newest[0])}"
+        context["more"] = f"{reverse('articles:latest')}?before={Cursor.of(newest[-1])}"
+    response = render(request, "articles/home.html", context)
+    return set_last_modified(response, newest[0].last_change if newest else None)
 
 
-def post_detail(request, slug):
-    post = get_object_or_404(Post.objects.published().select_related("category", "source"), slug=slug)
-    return render(request, "articles/post_detail.html", {"post": post})
+@reader_page(max_age=60)
+def latest(request):
+    return listing(
+        request, heading="滚动新闻", description="全部栏目的最新财经资讯，按发布时间排列。", feeds=feed_links()
+    )
 
 
+@reader_page(max_age=60)
 def category_detail(request, slug):
-    category = get_object_or_404(Category, slug__iexact=slug)
-    posts = Post.objects.published().in_category(category).select_related("source")[:30]
-    return render(request, "articles/post_list.html", {"title": category.name, "posts": posts})
+    category = get_object_or_404(Category.objects.filter(slug__iexact=slug))
+    if category.slug != slug:
+        return redirect(category, permanent=True)
+    return listing(
+        request,
+        scope=("category", category.pk),
+        heading=category.name,
+        description=category.description or f"{category.name}：最新财经资讯。",
+        current_category=category.pk,
+        feeds=feed_links("category_feed", slug=category.slug),
+    )
 
 
+def legacy_category(request, slug):
+    """The old site's `/category/<slug>.html` and `/<slug>/`: 301 to the category page, any case."""
+    return redirect(get_object_or_404(Category.objects.filter(slug__iexact=slug)), permanent=True)
+
+
+@reader_page(max_age=60)
 def source_detail(request, slug):
     source = get_object_or_404(Source, slug=slug)
-    posts = source.posts.published()[:30]
-    return render(request, "articles/post_list.html", {"title": source.name, "posts": posts})
+    return listing(
+        request,
+        scope=("source", source.pk),
+        heading=source.name,
+        kind="来源",
+        description=f"来自{source.name}的最新财经资讯。",
+        feeds=feed_links("source_feed", slug=source.slug),
+    )
 
 
-def stock_detail(request, market, code):
-    stock = get_object_or_404(Stock, market=market, code=code)
-    posts = stock.posts.published()[:30]
-    return render(request, "articles/post_list.html", {"title": str(stock), "posts": posts})
-
-
+@reader_page(max_age=60)
 def tag_detail(request, slug):
-    posts = Post.objects.published().filter(tags__slug=slug)[:30]
-    return render(request, "articles/post_list.html", {"title": slug, "posts": posts})
+    tag = get_object_or_404(Tag.objects.filter(slug__iexact=slug))
+    if tag.slug != slug:
+        return redirect("articles:tag_detail", slug=tag.slug, permanent=True)
+    return listing(
+        request,
+        scope=("tag", tag.pk),
+        heading=tag.name,
+        kind="标签",
+        description=f"标签「{tag.name}」下的财经资讯。",
+        feeds=feed_links("tag_feed", slug=tag.slug),
+    )
+
+
+@reader_page(max_age=60)
+def stock_detail(request, market, code):
+    stock = get_object_or_404(Stock.objects.filter(market=market, code__iexact=code))
+    if stock.code != code:
+        return redirect(stock, permanent=True)
+    return listing(
+        request,
+        template="articles/stock_detail.html",
+        scope=("stock", stock.pk),
+        stock=stock,
+        chart=StockChart(market=stock.market, code=stock.code),
+        heading=str(stock),
+        kind="股票",
+        description=f"{stock}的相关新闻与行情图。",
+        feeds=feed_links("stock_feed", market=stock.market, code=stock.code),
+    )
+
+
+def article_links(post):
+    """The posts an article links to: (older, newer in its category, related by stock or tag).
+
+    One query: a UNION of small index scans, each with a constant stock or tag, so PostgreSQL
+    plans each for how common that stock or tag is.
+    """
+    others = Post.objects.published().exclude(pk=post.pk).only("title", "slug", "published_at")
+    in_category = others.in_category(post.category_id)
+    parts = [
+        in_category.older_than(post.published_at, post.pk).annotate(relation=Value("older"))[:1],
+        in_category.newer_than(post.published_at, post.pk).annotate(relation=Value("newer"))[:1],
+    ]
+    # Stocks first: sharing a stock is the stronger tie.
+    for lookup, items in [("stocks", post.stocks.all()), ("tagged_items__tag", post.tags.all())]:
+        parts += [
+            others.filter(**{lookup: item.pk})
+            .order_by("-published_at", "-pk")
+            .annotate(relation=Value("related"))[:RELATED_COUNT]
+            for item in items
+        ]
+    found = {"older": None, "newer": None}
+    related = {}
+    for other in parts[0].union(*parts[1:], all=True):
+        if other.relation == "related":
+            related.setdefault(other.pk, other)
+        else:
+            found[other.relation] = other
+    return found["older"], found["newer"], list(related.values())[:RELATED_COUNT]
+
+
+def render_article(request, post, **context):
+    older, newer, related = article_links(post)
+    context = {"post": post, "older": older, "newer": newer, "related": related, **context}
+    return render(request, "articles/post_detail.html", context)
+
+
+def article_queryset(posts):
+    return posts.select_related("category", "source").prefetch_related("charts", "tags", "stocks")
+
+
+@reader_page(max_age=300)
+def post_detail(request, slug):
+    post = get_object_or_404(article_queryset(Post.objects.published().with_last_change()), slug=slug)
+    response = render_article(request, post, current_category=post.category_id, og_image=post.og_image_url)
+    return set_last_modified(response, post.last_change)
+
+
+def post_preview(request, pk):
+    """Any post as readers will see it, for staff who may view posts; never cached, never indexed."""
+    if not request.user.is_authenticated or not request.user.is_staff:
+        return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+    if not request.user.has_perm("articles.view_post"):
+        raise Http404("没有查看文章的权限")
+    post = get_object_or_404(article_queryset(Post.objects.all()), pk=pk)
+    response = render_article(request, post, preview=True, og_image=post.og_image_url)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def legacy_post(request, key, **_category_and_date):
+    """Old Jekyll permalinks `/<category>/<yyyy>/<mm>/<dd>/<file id>.html`: the file id is the post's key."""
+    post = get_object_or_404(Post.objects.published().filter(key__in={key, key.upper()}).only("slug"))
+    return redirect(post, permanent=True)
 
 
 def share(request):
-    post = get_object_or_404(Post.objects.published(), info_code=request.GET.get("infoCode", ""))
-    return render(request, "articles/post_detail.html", {"post": post})
+    """`/html_News/NewsShare.html?infoCode=NW…`, the links readers shared: 301 to the article.
+
+    A redirect rather than a page of its own: the article page is already light and phone-first,
+    and one canonical URL per story keeps search engines and caches from seeing duplicates.
+    """
+    code = request.GET.get("infoCode", "").strip()
+    if not INFO_CODE.fullmatch(code):
+        message = "分享链接缺少 infoCode 参数。" if not code else "分享链接中的 infoCode 格式不对。"
+        return render(request, "400.html", {"message": message}, status=400)
+    post = Post.objects.published().filter(info_code__in={code, code.upper()}).only("slug").first()
+    if post is None:
+        message = f"找不到编号为 {code} 的文章，它可能已下线或链接有误。"
+        return render(request, "404.html", {"message": message}, status=404)
+    return redirect(post, permanent=True)
+
+
+@reader_page(max_age=86400)
+def robots_txt(request):
+    """Crawlers: keep out of the admin, previews and the JSON API; here are the sitemaps."""
+    lines = ["User-agent: *"]
+    lines += [f"Disallow: {path}" for path in (reverse("admin:index"), "/preview/", "/api/")]
+    lines += [
+        f"Sitemap: {settings.SITE_URL}{reverse('sitemap_index')}",
+        f"Sitemap: {settings.SITE_URL}{reverse('sitemap', args=['news'])}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+def new_posts(request):
+    """JSON for the listing's "N new posts" notice: how many posts are newer than `after` in `scope`.
+
+    With `items=1` it also carries the rendered list items, newest first, for the page to insert.
+    """
+    try:
+        cursor = Cursor.parse(request.GET.get("after", ""))
+        kind, _, pk = request.GET.get("scope", "").partition(":")
+        if kind and kind not in SCOPES:
+            raise ValueError(kind)
+        posts = scoped_posts(kind or None, int(pk) if kind else None).newer_than(cursor.published_at, cursor.pk)
+    except ValueError:
+        return JsonResponse({"error": "after 须为列表游标，scope 须为 category/source/tag/stock:编号"}, status=400)
+    count = posts[: NEW_POSTS_CAP + 1].count()
+    data = {"count": count, "capped": count > NEW_POSTS_CAP}
+    if request.GET.get("items") and 0 < count <= PER_PAGE:
+        items = list(posts.select_related("category", "source").prefetch_related("stocks").defer("body"))[::-1]
+        data["html"] = render_to_string("articles/_post_items.html", {"posts": items}, request)
+        data["after"] = str(Cursor.of(items[0]))
+    response = JsonResponse(data)
+    patch_cache_control(response, public=True, max_age=15)
+    return response

@@ -195,7 +195,7 @@ SELECT
         || '</p><p>' || format(s5, company, sector, year, a, b, c) || format(s8, company, sector, year, a, b, c)
         || '</p>',
     CASE WHEN cat = 1 THEN 'https://finance.eastmoney.com/a/' || key || '.html' ELSE '' END, '',
-    published_at, published_at, now(), NULL,
+    least(published_at, now()), least(published_at, now()), now(), NULL,
     (%(category_ids)s::bigint[])[cat],
     coalesce(nullif((%(category_source_ids)s::bigint[])[cat], 0),
              (%(mixed_source_ids)s::bigint[])[1 + h2 %% cardinality(%(mixed_source_ids)s::bigint[])])

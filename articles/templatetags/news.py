@@ -1,0 +1,57 @@
+"""Template helpers for the reader pages: the category menu, absolute URLs and schema.org data."""
+
+import json
+
+from django import template
+from django.conf import settings
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from articles.models import Category
+
+register = template.Library()
+
+# As json_script escapes: nothing in the data can close the <script> element.
+JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+@register.inclusion_tag("articles/_nav.html")
+def category_nav(current=None):
+    """The site header's category menu, `current` (a category id) marked for screen readers and styling."""
+    return {"entries": Category.objects.navigation(), "current": current}
+
+
+@register.filter
+def absolute(path):
+    """`path` on the site's public address (SITE_URL), for canonical links, Open Graph and JSON-LD."""
+    if not path or path.startswith(("http://", "https://")):
+        return path
+    return f"{settings.SITE_URL}{path}"
+
+
+@register.simple_tag
+def news_article_jsonld(post, image=""):
+    """schema.org NewsArticle data for `post` (with `image`, a URL, when it has one) as a
+    <script type="application/ld+json"> element."""
+    url = absolute(post.get_absolute_url())
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": post.title[:110],
+        "datePublished": post.published_at.isoformat(),
+        "dateModified": post.updated_at.isoformat(),
+        "mainEntityOfPage": {"@type": "WebPage", "@id": url},
+        "url": url,
+        "articleSection": post.category.name,
+        "keywords": [tag.name for tag in post.tags.all()],
+        "inLanguage": "zh-CN",
+        "publisher": {"@type": "Organization", "name": "finews 财经新闻", "url": absolute("/")},
+    }
+    if post.summary:
+        data["description"] = post.summary
+    if post.source:
+        data["author"] = {"@type": "Organization", "name": post.source.name}
+    if image:
+        data["image"] = [absolute(image)]
+    text = json.dumps(data, ensure_ascii=False).translate(JSON_SCRIPT_ESCAPES)
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))

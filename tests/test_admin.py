@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from articles.admin import EstimatedCountPaginator
 from articles.models import Post, StockChart
 from tests.post_form import post_form_data
 
@@ -248,3 +249,32 @@ def test_state_filtered_changelist_queries_stay_bounded(editor_client, make_post
     with django_assert_max_num_queries(12):
         response = editor_client.get(reverse("admin:articles_post_changelist"), {"state": "draft"})
     assert len(response.context["cl"].result_list) == 15
+
+
+class SmallCapPaginator(EstimatedCountPaginator):
+    exact_below = 5
+
+
+def test_filtered_changelist_counts_exactly_up_to_the_cap(make_post):
+    for _ in range(4):
+        make_post(status=Post.Status.DRAFT)
+    assert SmallCapPaginator(Post.objects.drafts(), 2).count == 4
+
+
+def test_filtered_changelist_past_the_cap_shows_at_least_the_rows_it_counted(make_post):
+    for _ in range(8):
+        make_post(status=Post.Status.DRAFT)
+    assert SmallCapPaginator(Post.objects.drafts(), 2).count >= 6
+
+
+def test_date_filter_offers_today_and_the_past_week(editor_client, make_post):
+    old = make_post(published_at=timezone.now() - datetime.timedelta(days=30))
+    recent = make_post(published_at=timezone.now() - datetime.timedelta(minutes=5))
+    page = editor_client.get(reverse("admin:articles_post_changelist"))
+    assert "过去7天" in page.text
+    week_ago = timezone.localtime() - datetime.timedelta(days=7)
+    response = editor_client.get(
+        reverse("admin:articles_post_changelist"), {"published_at__gte": week_ago.strftime("%Y-%m-%d 00:00:00%z")}
+    )
+    assert list(response.context["cl"].result_list) == [recent]
+    assert old.title not in response.text

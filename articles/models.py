@@ -318,6 +318,10 @@ class Post(models.Model):
             models.Index(fields=["-published_at"], name="post_published_at"),
             # The newest edit anywhere, for reader pages' Last-Modified (see PostQuerySet.with_last_change).
             models.Index(fields=["-updated_at"], name="post_updated_at"),
+            # The admin's draft filter: a few thousand rows among a million.
+            models.Index(
+                fields=["-published_at", "-id"], name="post_drafts_newest", condition=models.Q(status="draft")
+            ),
         ]
 
     def __str__(self):

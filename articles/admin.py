@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import connections, models
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -114,7 +115,7 @@ class StockChartInline(admin.TabularInline):
 @admin.register(Post)
 class PostAdmin(SimpleHistoryAdmin):
     form = PostAdminForm
-    list_display = ["title", "state_badge", "category", "source", "published_at"]
+    list_display = ["title", "state_badge", "category", "source", "published_at", "preview_link"]
     list_select_related = ["category", "source"]
     # Exact, not "=" (iexact): the unique indexes answer exact matches; codes are pasted, not typed.
     search_fields = ["title", "info_code__exact", "key__exact"]
@@ -153,6 +154,19 @@ class PostAdmin(SimpleHistoryAdmin):
         if post.pk is None:
             return "—"
         return format_html('<span class="state-badge state-{}">{}</span>', post.state, post.state.label)
+
+    class Media:
+        css = {"all": ["articles/admin/post.css"]}
+
+    @admin.display(description="预览")
+    def preview_link(self, post):
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">预览</a>', reverse("articles:post_preview", args=[post.pk])
+        )
+
+    def view_on_site(self, post):
+        # Only a live post has a reader page; drafts and scheduled posts have the preview instead.
+        return post.get_absolute_url() if post.is_live else None
 
     def get_readonly_fields(self, request, obj=None):
         # Contributors write drafts; only those who may publish choose the status.

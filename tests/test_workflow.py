@@ -326,3 +326,52 @@ def test_short_code_stocks_join_the_posts_stocks(editor_client, published_post):
     editor_client.post(change_url(published_post), post_form_data(published_post, body=body))
     assert sorted(s.symbol for s in published_post.stocks.all()) == ["1.600519", "116.00020"]
     assert not StockChart.objects.exists()
+
+
+def test_body_short_codes_render_as_charts_on_the_article_page(client, make_post):
+    post = make_post(body="<p>走势如下：</p><p>[stock 116.00020]</p><p>分时 [stock sh600519 r] 见上。</p>")
+    html = post.body_html
+    assert '<p>走势如下：</p><figure class="stock-chart">' in html
+    assert "nid=116.00020&amp;imageType=k" in html
+    assert "<p>分时 <figure" in html and "nid=1.600519&amp;imageType=r" in html
+    assert "[stock" not in html
+
+    page = client.get(post.get_absolute_url()).text
+    assert "nid=116.00020&amp;imageType=k" in page
+
+
+def test_unreadable_short_code_is_left_as_text(make_post):
+    post = make_post(body="<p>[stock 茅台]</p>")
+    assert post.body_html == "<p>[stock 茅台]</p>"
+
+
+# Preview
+
+
+@pytest.mark.parametrize("role", ["staff_editor", "contributor"])
+@pytest.mark.parametrize("state", ["draft", "scheduled"])
+def test_editors_and_contributors_preview_unpublished_posts(client, make_post, request, role, state):
+    client.force_login(request.getfixturevalue(role))
+    later = timezone.now() + datetime.timedelta(days=1)
+    post = make_post(status=Post.Status.DRAFT if state == "draft" else Post.Status.PUBLISHED, published_at=later)
+    response = client.get(reverse("articles:post_preview", args=[post.pk]))
+    assert response.status_code == 200
+    assert post.title in response.text
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert "noindex" in response.headers["X-Robots-Tag"]
+
+
+def test_staff_outside_the_newsroom_roles_cannot_preview(client, make_post, django_user_model):
+    client.force_login(django_user_model.objects.create_user("intern", is_staff=True))
+    post = make_post(status=Post.Status.DRAFT)
+    assert client.get(reverse("articles:post_preview", args=[post.pk])).status_code == 404
+
+
+def test_change_form_and_changelist_link_to_the_preview(editor_client, make_post):
+    draft = make_post(status=Post.Status.DRAFT)
+    preview = reverse("articles:post_preview", args=[draft.pk])
+    form = editor_client.get(change_url(draft)).text
+    assert f'<a href="{preview}" class="previewlink"' in form
+    # A draft has no reader page yet, so no "view on site".
+    assert "viewsitelink" not in form
+    assert f'<a href="{preview}" target="_blank" rel="noopener">预览</a>' in editor_client.get(CHANGELIST).text

@@ -5,9 +5,10 @@ import os
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
-from articles.models import Category, Post, Source
+from articles.models import Category, Market, Post, Source
 from articles.roles import CONTRIBUTORS, EDITORS, sync_role_groups
 
 
@@ -19,6 +20,12 @@ def _test_storage(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Cached fragments (the category menu) must not outlive the test data they were built from.
+    cache.clear()
 
 
 @pytest.fixture
@@ -51,6 +58,18 @@ def make_post(category, source):
         return post
 
     return make
+
+
+@pytest.fixture
+def charted_posts(make_post):
+    """35 published posts, more than a page, each with a K-line chart of its own stock and two tags."""
+    posts = []
+    for n in range(35):
+        post = make_post(title=f"港股异动 {n}", summary=f"摘要 {n}", tags=["港股", f"话题{n}"])
+        post.charts.create(market=Market.HONG_KONG, code=f"{n:05d}")
+        post.sync_stocks()
+        posts.append(post)
+    return posts
 
 
 @pytest.fixture

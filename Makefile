@@ -35,5 +35,9 @@ lint: $(VENV)/.installed
 smoke: $(VENV)/.installed
 	PYTHON=$(PY) scripts/smoke
 
+## bench-import: generate 100,000 posts, import them twice into a scratch PostgreSQL database, print posts/s and peak RSS
+bench-import: $(VENV)/.installed
+	$(TEST_ENV) scripts/with-postgres $(PY) bench/import.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var staticfiles

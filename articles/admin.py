@@ -123,7 +123,15 @@ class PostAdmin(SimpleHistoryAdmin):
     # million); these ranges cost nothing.
     list_filter = [StateListFilter, ("published_at", admin.DateFieldListFilter), "category", "source"]
     autocomplete_fields = ["category", "source", "stocks"]
-    readonly_fields = ["state_badge", "created_by", "created_at", "updated_at", "imported_at", "edited_at"]
+    readonly_fields = [
+        "lead_image_preview",
+        "state_badge",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "imported_at",
+        "edited_at",
+    ]
     inlines = [StockChartInline]
     actions = ["publish", "publish_now", "unpublish"]
     paginator = EstimatedCountPaginator
@@ -131,7 +139,22 @@ class PostAdmin(SimpleHistoryAdmin):
     show_full_result_count = False
     save_on_top = True
     fieldsets = [
-        (None, {"fields": ["title", "slug", "category", "source", "tags", "summary", "body", "lead_image"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "slug",
+                    "category",
+                    "source",
+                    "tags",
+                    "summary",
+                    "body",
+                    "lead_image",
+                    "lead_image_preview",
+                ]
+            },
+        ),
         (
             "发布",
             {
@@ -149,7 +172,7 @@ class PostAdmin(SimpleHistoryAdmin):
         ),
     ]
 
-    @admin.display(description="状态", ordering="status")
+    @admin.display(description="当前状态", ordering="status")
     def state_badge(self, post):
         if post.pk is None:
             return "—"
@@ -157,6 +180,18 @@ class PostAdmin(SimpleHistoryAdmin):
 
     class Media:
         css = {"all": ["articles/admin/post.css"]}
+
+    @admin.display(description="题图预览")
+    def lead_image_preview(self, post):
+        picture = post.lead_picture
+        if picture is None:
+            return "—"
+        return format_html(
+            '<img class="lead-image-preview" src="{}" width="{}" height="{}" alt="">',
+            picture.renditions[0].url,
+            picture.renditions[0].width,
+            picture.renditions[0].height,
+        )
 
     @admin.display(description="预览")
     def preview_link(self, post):

@@ -87,6 +87,7 @@ class PostAdminForm(forms.ModelForm):
         field_classes = {"lead_image": LeadImageField}
         formfield_callback = https_url_formfield
         widgets = {"tags": TagAutocomplete}
+        help_texts = {"tags": "输入后按回车或逗号添加；已有的标签会自动提示"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

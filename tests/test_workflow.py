@@ -1,8 +1,10 @@
 """The editorial workflow: states, scheduling, actions, history and restore, slugs, roles."""
 
 import datetime
+import importlib
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
@@ -226,6 +228,11 @@ def test_slug_taken_by_another_post_is_refused_with_a_message(editor_client, mak
 
 
 def test_migration_creates_editor_and_contributor_groups_with_their_permissions():
+    # Run the data migration itself: a transactional test elsewhere may have emptied the tables since.
+    migration = importlib.import_module("articles.migrations.0003_editor_and_contributor_groups")
+    Group.objects.all().delete()
+    migration.create_groups(django_apps, schema_editor=None)
+
     for name, by_app in ROLE_PERMISSIONS.items():
         group = Group.objects.get(name=name)
         granted = set(group.permissions.values_list("content_type__app_label", "codename"))

@@ -9,7 +9,8 @@
             tags: true,
             tokenSeparators: [',', '，'],
             language: 'zh-CN',
-            width: 'style',
+            theme: 'admin-autocomplete',
+            width: '100%',
             ajax: {
                 url: select.dataset.autocompleteUrl,
                 delay: 250,

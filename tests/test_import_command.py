@@ -12,7 +12,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from articles.importer.generating import generate_posts
 from articles.models import Category, OriginalFile, Post, Source, Stock, StockChart
+
+from .test_export_posts import empty_database, snapshot
 
 CHART = (
     '<p style="display:none;"><br /></p><!-- EM_StockImg_Start --><p><a href="http://quote.eastmoney.com/unify/r/{0}">'
@@ -74,12 +77,15 @@ def test_imported_posts_are_published_with_their_charts_tags_source_and_original
     assert post.original_file.path == str(posts_dir / "2022-05-21-NW1.md")
 
 
-def test_imported_posts_have_a_history_record_marked_as_an_import(db, posts_dir):
+def test_imported_posts_have_a_history_record_marked_as_an_import_with_tags_and_charts(db, posts_dir):
     run(posts_dir)
 
     record = Post.objects.get(key="NW1").history.get()
     assert record.history_type == "+"
     assert record.history_change_reason == "import"
+    assert record.title == "沪指收涨"
+    assert record.tag_names == ["证券时报新闻"]
+    assert [(chart["position"], chart["market"], chart["code"]) for chart in record.charts] == [(0, 1, "000001")]
     assert StockChart.history.filter(history_change_reason="import").count() == 1
 
 
@@ -292,11 +298,11 @@ def test_queries_per_batch_do_not_grow_with_the_number_of_posts(db, tmp_path, dj
     for n in range(100, 160):
         write(tmp_path / "batch", f"2022-05-21-NW{n}.md", post_text(f"NW{n}", title=f"新闻{n}", charts=["1.000001"]))
 
-    # Expect 17 queries for 60 new posts in one batch: categories and sources (the caches), stored hashes,
+    # Expect 19 queries for 60 new posts in one batch: categories and sources (the caches), stored hashes,
     # tags and stocks (first sight in this run), savepoint, the existing posts, same-title posts, taken
-    # slugs, posts and their history, charts and their history, tag links, stock links, original files,
-    # release savepoint.
-    with django_assert_max_num_queries(17):
+    # slugs, post ids, COPY posts and their history, chart ids, COPY charts and their history, COPY tag
+    # links, stock links and original files, release savepoint.
+    with django_assert_max_num_queries(19):
         out, _ = run(tmp_path / "batch")
 
     assert "60 created" in out
@@ -305,3 +311,18 @@ def test_queries_per_batch_do_not_grow_with_the_number_of_posts(db, tmp_path, dj
 def test_a_missing_path_is_a_usage_error(db, tmp_path):
     with pytest.raises(CommandError, match="no such file or directory"):
         run(tmp_path / "nowhere")
+
+
+def test_worker_processes_parse_to_the_same_result(db, tmp_path):
+    generate_posts(tmp_path / "posts", count=150, seed=5)
+
+    with pytest.raises(CommandError) as error:  # the generator's malformed files
+        run(tmp_path / "posts", batch_size=60, workers=1)
+
+    summary = str(error.value)
+    parsed_by_workers = snapshot()
+    empty_database()
+    with pytest.raises(CommandError) as error:
+        run(tmp_path / "posts", batch_size=60, workers=0)
+    assert str(error.value).split(" in ")[0] == summary.split(" in ")[0]
+    assert snapshot() == parsed_by_workers

@@ -56,6 +56,15 @@ class Chart:
     image_url: str = ""
     quote_url: str = ""
 
+    def as_dict(self):
+        return {
+            "market": self.market,
+            "code": self.code,
+            "chart_type": self.chart_type,
+            "image_url": self.image_url,
+            "quote_url": self.quote_url,
+        }
+
 
 @dataclass(slots=True)
 class Body:

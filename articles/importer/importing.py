@@ -1,72 +1,150 @@
-"""The import run: stream files, skip unchanged ones by hash, parse and write the rest in batches."""
+"""The import run: stream files, skip unchanged ones by hash, parse and write the rest in batches.
 
+Each batch goes through three steps: read and check hashes (main process), parse (the main process
+for the first batch, worker processes after that when `workers` > 0), write (main process, one
+transaction). While batch N is written, the next ones are parsed, so a 2-core machine keeps both
+cores and PostgreSQL busy. At most `workers + 1` parsed batches wait, which bounds memory.
+"""
+
+import collections
 import contextlib
 import itertools
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
 
+import django
 from django.db import transaction
 
 from articles.models import OriginalFile
 
-from .files import iter_post_files
+from .files import PostFile, iter_post_files
 from .frontmatter import PostFileError
-from .parsing import content_hash, decode, parse_post, quick_key
+from .parsing import content_hash, decode, parse_posts, quick_key
 from .report import Outcome, Status, Summary
 from .writing import Candidate, Lookups, keep_latest, write_posts
 
 DEFAULT_BATCH_SIZE = 500
 
 
+@dataclass
+class Batch:
+    """One batch between reading and writing: outcomes known so far, and files waiting to be parsed."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    to_parse: list[tuple[PostFile, str, str]] = field(default_factory=list)  # file, text, sha256
+
+
 def import_posts(
-    paths, *, batch_size=DEFAULT_BATCH_SIZE, dry_run=False, overwrite_edited=False, force=False, on_outcome=None
+    paths,
+    *,
+    batch_size=DEFAULT_BATCH_SIZE,
+    workers=0,
+    dry_run=False,
+    overwrite_edited=False,
+    force=False,
+    on_outcome=None,
 ):
     """Import every post under `paths` (files, directories, .zip / .tar.* archives); return the Summary.
 
-    Files are read and written `batch_size` at a time, so memory stays flat however many there are.
-    `on_outcome` is called with each file's Outcome as soon as it is known. `dry_run` does all the work,
-    database checks included, in a transaction that is rolled back. `force` re-parses unchanged files;
-    `overwrite_edited` replaces posts an editor changed since their last import.
+    Files are read and written `batch_size` at a time, so memory stays flat however many there are;
+    `workers` processes parse batches while the main one writes. `on_outcome` is called with each
+    file's Outcome as soon as it is known. `dry_run` does all the work, database checks included, in
+    a transaction that is rolled back. `force` re-parses unchanged files; `overwrite_edited` replaces
+    posts an editor changed since their last import.
     """
     summary = Summary()
-    with transaction.atomic() if dry_run else contextlib.nullcontext():
+
+    def finish(batch, parsed):
+        outcomes = batch.outcomes + _write(batch, parsed.result(), lookups, overwrite_edited, force)
+        for outcome in outcomes:
+            summary.add(outcome)
+            if on_outcome:
+                on_outcome(outcome)
+
+    with transaction.atomic() if dry_run else contextlib.nullcontext(), Parsers(workers) as parsers:
         lookups = Lookups()
-        for batch in _batched(iter_post_files(paths), batch_size):
-            for outcome in _import_batch(batch, lookups, overwrite_edited=overwrite_edited, force=force):
-                summary.add(outcome)
-                if on_outcome:
-                    on_outcome(outcome)
+        waiting = collections.deque()
+        for items in _batched(iter_post_files(paths), batch_size):
+            batch = _read(items, force)
+            waiting.append((batch, parsers.submit([(text, file.file_id) for file, text, _ in batch.to_parse])))
+            if len(waiting) > workers:
+                finish(*waiting.popleft())
+        while waiting:
+            finish(*waiting.popleft())
         if dry_run:
             transaction.set_rollback(True)
     return summary.finish()
 
 
-def _import_batch(items, lookups, *, overwrite_edited, force):
-    outcomes = [item for item in items if isinstance(item, Outcome)]
+class Parsers:
+    """Parses batches in `workers` processes, or here when there are none or a batch has little to parse.
+
+    The first batch is always parsed here, and so are batches that are mostly unchanged files, so a
+    short run or a re-import never pays for starting workers. Workers are spawned fresh, not forked,
+    so they share no database connection or lock with this process.
+    """
+
+    # Fewer files than this are parsed here: shipping them to a worker would cost more than it saves.
+    MIN_PARALLEL = 50
+
+    def __init__(self, workers):
+        self.workers = workers
+        self.pool = None
+        self.submitted = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.pool:
+            self.pool.shutdown(cancel_futures=True)
+
+    def submit(self, texts):
+        self.submitted += 1
+        if self.workers and self.submitted > 1 and len(texts) >= self.MIN_PARALLEL:
+            if self.pool is None:
+                self.pool = ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=django.setup
+                )
+            return self.pool.submit(parse_posts, texts)
+        done = Future()
+        done.set_result(parse_posts(texts))
+        return done
+
+
+def _read(items, force):
+    batch = Batch()
     files = []
     for item in items:
         if isinstance(item, Outcome):
+            batch.outcomes.append(item)
             continue
         try:
             files.append((item, decode(item.data)))
         except PostFileError as error:
-            outcomes.append(Outcome(item.path, Status.FAILED, reason=str(error)))
+            batch.outcomes.append(Outcome(item.path, Status.FAILED, reason=str(error)))
 
     # A re-import mostly meets files it has seen: one query finds their stored hashes, and an
     # unchanged file is done without being parsed.
     keys = [quick_key(text, file.file_id) for file, text in files]
     stored = {} if force else dict(_stored_hashes(keys))
-    candidates = []
     for (file, text), key in zip(files, keys, strict=True):
         sha256 = content_hash(file.data)
         if stored.get(key) == sha256:
-            outcomes.append(Outcome(file.path, Status.UNCHANGED, key=key))
-            continue
-        try:
-            post = parse_post(text, file.file_id)
-        except PostFileError as error:
-            outcomes.append(Outcome(file.path, Status.FAILED, key=key, reason=str(error)))
-            continue
-        candidates.append(Candidate(file, text, sha256, post))
+            batch.outcomes.append(Outcome(file.path, Status.UNCHANGED, key=key))
+        else:
+            batch.to_parse.append((file, text, sha256))
+    return batch
 
+
+def _write(batch, parsed, lookups, overwrite_edited, force):
+    outcomes, candidates = [], []
+    for (file, text, sha256), post in zip(batch.to_parse, parsed, strict=True):
+        if isinstance(post, PostFileError):
+            outcomes.append(Outcome(file.path, Status.FAILED, key=quick_key(text, file.file_id), reason=str(post)))
+        else:
+            candidates.append(Candidate(file, text, sha256, post))
     candidates, duplicates = keep_latest(candidates)
     outcomes += duplicates
     if candidates:

@@ -143,17 +143,45 @@ def _limit(model, name):
     return model._meta.get_field(name).max_length
 
 
+LIMITS = {
+    "title": _limit(Post, "title"),
+    "info code": _limit(Post, "info_code"),
+    "category": _limit(Category, "slug"),
+    "category name": _limit(Category, "name"),
+    "source": _limit(Source, "name"),
+    "original URL": _limit(Post, "original_url"),
+    "tag": _limit(Tag, "name"),
+    "stock code": _limit(Stock, "code"),
+}
+
+
 def _check_lengths(post):
-    checks = [
-        ("title", post.title, _limit(Post, "title")),
-        ("info code", post.info_code or "", _limit(Post, "info_code")),
-        ("category", post.category_slug, _limit(Category, "slug")),
-        ("category name", post.category_name, _limit(Category, "name")),
-        ("source", post.source or "", _limit(Source, "name")),
-        ("original URL", post.original_url, _limit(Post, "original_url")),
-        *(("tag", tag, _limit(Tag, "name")) for tag in post.tags),
-        *(("stock code", code, _limit(Stock, "code")) for _, code in post.stocks),
+    values = [
+        ("title", post.title),
+        ("info code", post.info_code or ""),
+        ("category", post.category_slug),
+        ("category name", post.category_name),
+        ("source", post.source or ""),
+        ("original URL", post.original_url),
+        *(("tag", tag) for tag in post.tags),
+        *(("stock code", code) for _, code in post.stocks),
     ]
-    for label, value, limit in checks:
-        if len(value) > limit:
-            raise PostFileError(f"{label} too long ({len(value)} characters; the limit is {limit}): {value[:40]!r}…")
+    for label, value in values:
+        if len(value) > LIMITS[label]:
+            raise PostFileError(
+                f"{label} too long ({len(value)} characters; the limit is {LIMITS[label]}): {value[:40]!r}…"
+            )
+
+
+def parse_posts(texts):
+    """parse_post for each `(text, file_id)`: the ParsedPost, or the PostFileError saying why not.
+
+    Runs in worker processes, so it takes and returns only picklable values.
+    """
+    results = []
+    for text, file_id in texts:
+        try:
+            results.append(parse_post(text, file_id))
+        except PostFileError as error:
+            results.append(error)
+    return results

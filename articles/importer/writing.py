@@ -2,18 +2,19 @@
 
 import datetime
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from django.utils.text import slugify
 from taggit.models import Tag
 
 from articles.models import Category, OriginalFile, Post, Source, Stock, StockChart, TaggedPost, unique_slug
 
 from .body import Chart
+from .copying import insert_history, insert_rows, instance_values, reserve_ids
 from .files import PostFile
 from .parsing import ParsedPost
 from .report import Outcome, Status
@@ -222,91 +223,136 @@ def _warn_likely_duplicates(candidates):
         seen.setdefault(story, candidate.post.key)
 
 
-def _fill(instance, post, lookups, now):
-    instance.title = post.title
-    instance.info_code = post.info_code
-    instance.status = post.status
-    instance.published_at = post.published_at
-    instance.summary = post.summary
-    instance.body = post.body
-    instance.category_id = lookups.category(post)
-    instance.source_id = lookups.source(post)
-    instance.original_url = post.original_url
-    instance.imported_at = now
-    instance.updated_at = now
-    return instance
+def _imported_values(post, lookups, now):
+    """The Post fields an import sets (IMPORTED_FIELDS)."""
+    return {
+        "title": post.title,
+        "info_code": post.info_code,
+        "status": post.status,
+        "published_at": post.published_at,
+        "summary": post.summary,
+        "body": post.body,
+        "category_id": lookups.category(post),
+        "source_id": lookups.source(post),
+        "original_url": post.original_url,
+        "imported_at": now,
+        "updated_at": now,
+    }
 
 
 def _create(candidates, lookups, now):
     if not candidates:
         return []
-    posts = [_fill(Post(key=candidate.post.key), candidate.post, lookups, now) for candidate in candidates]
-    _assign_slugs(posts)
-    bulk_create_with_history(posts, Post, default_change_reason=CHANGE_REASON, default_date=now)
-    pairs = list(zip(candidates, posts, strict=True))
+    ids = reserve_ids(Post, len(candidates))
+    rows = [
+        {"id": pk, "key": candidate.post.key, "created_at": now, **_imported_values(candidate.post, lookups, now)}
+        for pk, candidate in zip(ids, candidates, strict=True)
+    ]
+    _assign_slugs(rows)
+    insert_rows(Post, rows)
+    _insert_history(candidates, rows, "+", now)
+    pairs = list(zip(candidates, ids, strict=True))
     _create_charts(pairs, now)
     _create_related(pairs, lookups, now)
     return [candidate.outcome(Status.CREATED) for candidate in candidates]
 
 
-def _assign_slugs(posts):
-    """Slugs from the keys, as Post.save() makes them, without a query per post.
+def _assign_slugs(rows):
+    """Slugs from the keys, as Post.slug_base() makes them, without a query per post.
 
     Two keys of one batch that slugify alike collide on insert; the batch is then retried post by post,
     and unique_slug() sees the first one.
     """
-    bases = [post.slug_base() for post in posts]
+    # Keys are the info code or the file id, so slugify(key) is slug_base(); Post's own fallback covers
+    # keys that slugify to nothing (file names in Chinese).
+    bases = [slugify(row["key"]) or Post(key=row["key"], title=row["title"]).slug_base() for row in rows]
     taken = set(Post.objects.filter(slug__in=bases).values_list("slug", flat=True))
-    for post, base in zip(posts, bases, strict=True):
-        post.slug = unique_slug(Post, base) if base in taken else base
+    for row, base in zip(rows, bases, strict=True):
+        row["slug"] = unique_slug(Post, base) if base in taken else base
+
+
+def _insert_history(candidates, rows, history_type, now):
+    """The posts' history records, each with the tag and chart snapshot that articles.history keeps."""
+    insert_history(
+        Post,
+        rows,
+        history_type,
+        reason=CHANGE_REASON,
+        date=now,
+        tag_names=[sorted(candidate.post.tags) for candidate in candidates],
+        charts=[
+            [{"position": position, **chart.as_dict()} for position, chart in enumerate(candidate.post.charts)]
+            for candidate in candidates
+        ],
+    )
 
 
 def _create_related(pairs, lookups, now):
     """Tags, mentioned and charted stocks, and the original file of freshly written posts."""
-    TaggedPost.objects.bulk_create(
-        TaggedPost(content_object_id=post.pk, tag_id=lookups.tags[tag.lower()])
-        for candidate, post in pairs
-        for tag in candidate.post.tags
+    insert_rows(
+        TaggedPost,
+        [
+            {"content_object_id": post_id, "tag_id": lookups.tags[tag.lower()]}
+            for candidate, post_id in pairs
+            for tag in candidate.post.tags
+        ],
     )
-    Post.stocks.through.objects.bulk_create(
-        Post.stocks.through(post_id=post.pk, stock_id=lookups.stocks[symbol])
-        for candidate, post in pairs
-        for symbol in candidate.post.stocks
+    insert_rows(
+        Post.stocks.through,
+        [
+            {"post_id": post_id, "stock_id": lookups.stocks[symbol]}
+            for candidate, post_id in pairs
+            for symbol in candidate.post.stocks
+        ],
     )
-    OriginalFile.objects.bulk_create(
-        OriginalFile(
-            post=post,
-            path=candidate.file.path,
-            sha256=candidate.sha256,
-            compressed_text=OriginalFile.compress(candidate.text),
-            modified_at=candidate.file.mtime,
-            imported_at=now,
-        )
-        for candidate, post in pairs
+    insert_rows(
+        OriginalFile,
+        [
+            {
+                "post_id": post_id,
+                "path": candidate.file.path,
+                "sha256": candidate.sha256,
+                "compressed_text": OriginalFile.compress(candidate.text),
+                "modified_at": candidate.file.mtime,
+                "imported_at": now,
+            }
+            for candidate, post_id in pairs
+        ],
     )
 
 
 def _create_charts(pairs, now):
     charts = [
-        StockChart(post=post, position=position, **asdict(chart))
-        for candidate, post in pairs
+        (post_id, position, chart)
+        for candidate, post_id in pairs
         for position, chart in enumerate(candidate.post.charts)
     ]
-    bulk_create_with_history(charts, StockChart, default_change_reason=CHANGE_REASON, default_date=now)
+    ids = reserve_ids(StockChart, len(charts)) if charts else []
+    rows = [
+        {"id": pk, "post_id": post_id, "position": position, **chart.as_dict()}
+        for pk, (post_id, position, chart) in zip(ids, charts, strict=True)
+    ]
+    insert_rows(StockChart, rows)
+    insert_history(StockChart, rows, "+", reason=CHANGE_REASON, date=now)
 
 
 def _update(pairs, lookups, now):
     if not pairs:
         return []
-    posts = [_fill(post, candidate.post, lookups, now) for candidate, post in pairs]
-    bulk_update_with_history(posts, Post, IMPORTED_FIELDS, default_change_reason=CHANGE_REASON, default_date=now)
+    candidates = [candidate for candidate, _ in pairs]
+    posts = [post for _, post in pairs]
+    for candidate, post in pairs:
+        for name, value in _imported_values(candidate.post, lookups, now).items():
+            setattr(post, name, value)
+    Post.objects.bulk_update(posts, IMPORTED_FIELDS)
+    _insert_history(candidates, [instance_values(post) for post in posts], "~", now)
     ids = [post.pk for post in posts]
     _replace_changed_charts(pairs, now)
     TaggedPost.objects.filter(content_object_id__in=ids).delete()
     Post.stocks.through.objects.filter(post_id__in=ids).delete()
     OriginalFile.objects.filter(post_id__in=ids).delete()
-    _create_related(pairs, lookups, now)
-    return [candidate.outcome(Status.UPDATED) for candidate, _ in pairs]
+    _create_related(list(zip(candidates, ids, strict=True)), lookups, now)
+    return [candidate.outcome(Status.UPDATED) for candidate in candidates]
 
 
 def _replace_changed_charts(pairs, now):
@@ -316,8 +362,8 @@ def _replace_changed_charts(pairs, now):
         stored[chart.post_id].append(
             Chart(chart.market, chart.code, chart.chart_type, chart.image_url, chart.quote_url)
         )
-    changed = [(candidate, post) for candidate, post in pairs if stored[post.pk] != candidate.post.charts]
+    changed = [(candidate, post.pk) for candidate, post in pairs if stored[post.pk] != candidate.post.charts]
     if changed:
         # The delete records a history row per removed chart: a query each, for changed charts only.
-        StockChart.objects.filter(post_id__in=[post.pk for _, post in changed]).delete()
+        StockChart.objects.filter(post_id__in=[post_id for _, post_id in changed]).delete()
         _create_charts(changed, now)

@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -26,13 +27,21 @@ class Command(BaseCommand):
             "--overwrite-edited", action="store_true", help="replace posts edited in the admin since their import"
         )
         parser.add_argument("--force", action="store_true", help="re-parse and rewrite files that have not changed")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=max(1, (os.cpu_count() or 1) - 1),
+            help="processes that parse while this one writes; 0 parses here (default: CPUs - 1)",
+        )
 
-    def handle(self, *args, paths, report, dry_run, batch_size, overwrite_edited, force, verbosity, **options):
+    def handle(self, *args, paths, report, dry_run, batch_size, overwrite_edited, force, workers, verbosity, **options):
         missing = [path for path in paths if not Path(path).exists()]
         if missing:
             raise CommandError(f"no such file or directory: {', '.join(missing)}")
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
+        if workers < 0:
+            raise CommandError("--workers cannot be negative")
         self.verbosity = verbosity
         report_file = open(report, "w", encoding="utf-8") if report else None  # noqa: SIM115 - closed below
         self.json_report = JsonReport(report_file) if report_file else None
@@ -42,6 +51,7 @@ class Command(BaseCommand):
             summary = import_posts(
                 paths,
                 batch_size=batch_size,
+                workers=workers,
                 dry_run=dry_run,
                 overwrite_edited=overwrite_edited,
                 force=force,

@@ -9,7 +9,7 @@ from simple_history.models import to_historic
 from . import images
 from .html import sanitize_html
 from .models import Post, StockChart
-from .symbols import EXAMPLES, SymbolError, complete, normalize_code, parse_symbol
+from .symbols import EXAMPLES, SymbolError, complete, parse_symbol
 from .tagging import parse_tags
 
 
@@ -121,16 +121,15 @@ class StockChartForm(forms.ModelForm):
             self.initial["symbol"] = self.instance.symbol
 
     def clean(self):
+        """A typed symbol (when changed, or when market and code are not both given) sets market and
+        code; the model then checks the code fits the market."""
         cleaned = super().clean()
         # An unset market is "" (not None), and Shenzhen's 0 is falsy: compare, don't test truth.
         market = None if cleaned.get("market") in (None, "") else cleaned["market"]
-        code = cleaned.get("code", "").strip()
-        try:
-            if "symbol" in self.changed_data or not (market is not None and code):
+        if "symbol" in self.changed_data or market is None or not cleaned.get("code", "").strip():
+            try:
                 parsed = complete(parse_symbol(cleaned.get("symbol", "")), market)
-                cleaned["market"], cleaned["code"] = parsed.market, parsed.code
-            else:
-                cleaned["code"] = normalize_code(market, code)
-        except SymbolError as error:
-            raise forms.ValidationError({"symbol": str(error)}) from None
+            except SymbolError as error:
+                raise forms.ValidationError({"symbol": str(error)}) from None
+            cleaned["market"], cleaned["code"] = parsed.market, parsed.code
         return cleaned

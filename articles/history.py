@@ -92,6 +92,7 @@ def record_tag_change(sender, instance, action, **kwargs):
     if record is None:
         instance._change_reason = "修改标签"
         instance.save(update_fields=["updated_at"])
+        del instance._change_reason
         return
     refresh_snapshot(record, instance)
 

@@ -467,6 +467,17 @@ class StockChart(models.Model):
     def __str__(self):
         return f"{self.get_chart_type_display()} {self.symbol}"
 
+    def clean(self):
+        """The code as EastMoney spells it for the market (`20` → `00020` in Hong Kong), or an error."""
+        from .symbols import SymbolError, normalize_code
+
+        if self.market is None or not self.code:
+            return
+        try:
+            self.code = normalize_code(self.market, self.code)
+        except SymbolError as error:
+            raise ValidationError({"code": str(error)}) from None
+
     @property
     def symbol(self):
         return f"{self.market}.{self.code}"

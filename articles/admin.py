@@ -72,6 +72,19 @@ class StateListFilter(admin.SimpleListFilter):
         return by_state[self.value()]() if self.value() in by_state else queryset
 
 
+class MinePostsFilter(admin.SimpleListFilter):
+    """The posts the signed-in user created: a contributor's drafts, an editor's own stories."""
+
+    title = "创建者"
+    parameter_name = "mine"
+
+    def lookups(self, request, model_admin):
+        return [("1", "我创建的")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(created_by=request.user) if self.value() == "1" else queryset
+
+
 class StockChartInline(admin.TabularInline):
     model = StockChart
     form = StockChartForm
@@ -121,7 +134,13 @@ class PostAdmin(SimpleHistoryAdmin):
     search_fields = ["title", "info_code__exact", "key__exact"]
     # Not date_hierarchy: its year/month lists are a DISTINCT over every matching post (seconds at a
     # million); these ranges cost nothing.
-    list_filter = [StateListFilter, ("published_at", admin.DateFieldListFilter), "category", "source"]
+    list_filter = [
+        StateListFilter,
+        MinePostsFilter,
+        ("published_at", admin.DateFieldListFilter),
+        "category",
+        "source",
+    ]
     autocomplete_fields = ["category", "source", "stocks"]
     readonly_fields = [
         "lead_image_preview",

@@ -278,3 +278,11 @@ def test_date_filter_offers_today_and_the_past_week(editor_client, make_post):
     )
     assert list(response.context["cl"].result_list) == [recent]
     assert old.title not in response.text
+
+
+def test_mine_filter_lists_the_posts_one_created(client, contributor, staff_editor, make_post):
+    own = make_post(status=Post.Status.DRAFT, created_by=contributor)
+    make_post(created_by=staff_editor)
+    client.force_login(contributor)
+    response = client.get(reverse("admin:articles_post_changelist"), {"mine": "1"})
+    assert list(response.context["cl"].result_list) == [own]

@@ -95,12 +95,12 @@ class Category(models.Model):
         super().save(*args, **kwargs)
         cache.delete(CategoryQuerySet.NAVIGATION_CACHE_KEY)
 
+    def get_absolute_url(self):
+        return reverse("articles:category_detail", args=[self.slug])
+
     def delete(self, *args, **kwargs):
         cache.delete(CategoryQuerySet.NAVIGATION_CACHE_KEY)
         return super().delete(*args, **kwargs)
-
-    def get_absolute_url(self):
-        return reverse("articles:category_detail", args=[self.slug])
 
 
 class TaggedPost(TaggedItemBase):

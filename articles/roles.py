@@ -48,11 +48,15 @@ def sync_role_groups(apps=global_apps):
         app_config.models_module = models_module or True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = models_module
+    available = {
+        (permission.content_type.app_label, permission.codename): permission
+        for permission in Permission.objects.filter(content_type__app_label__in=["articles", "taggit"]).select_related(
+            "content_type"
+        )
+    }
     groups = {}
     for name, by_app in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=name)
-        wanted = [(app_label, codename) for app_label, codenames in by_app.items() for codename in codenames]
-        permissions = [Permission.objects.get(content_type__app_label=a, codename=c) for a, c in wanted]
-        group.permissions.set(permissions)
+        group.permissions.set([available[app, codename] for app, codenames in by_app.items() for codename in codenames])
         groups[name] = group
     return groups

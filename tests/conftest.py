@@ -97,8 +97,8 @@ def role_groups(db):
 
 @pytest.fixture
 def staff_editor(django_user_model, role_groups):
-    """A member of the Editors group (not a superuser)."""
-    user = django_user_model.objects.create_user("desk", "desk@example.com", "correct horse battery", is_staff=True)
+    """A member of the Editors group (not a superuser); without a password, which is slow to hash."""
+    user = django_user_model.objects.create_user("desk", "desk@example.com", is_staff=True)
     user.groups.add(role_groups[EDITORS])
     return user
 
@@ -106,7 +106,7 @@ def staff_editor(django_user_model, role_groups):
 @pytest.fixture
 def contributor(django_user_model, role_groups):
     """A member of the Contributors group."""
-    user = django_user_model.objects.create_user("writer", "writer@example.com", "correct horse battery", is_staff=True)
+    user = django_user_model.objects.create_user("writer", "writer@example.com", is_staff=True)
     user.groups.add(role_groups[CONTRIBUTORS])
     return user
 

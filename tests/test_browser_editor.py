@@ -39,6 +39,8 @@ def choose_autocomplete(page, field, text):
 def test_editor_writes_schedules_previews_publishes_and_reads_a_post(
     browser_page, live_server, staff_editor, category, source, site_with_media
 ):
+    staff_editor.set_password(PASSWORD)
+    staff_editor.save()
     page = browser_page
     page.goto("/admin/")
     page.fill("#id_username", staff_editor.username)

@@ -253,6 +253,8 @@ class PostAdmin(SimpleHistoryAdmin):
             obj.created_by = request.user
         if form.restoring is not None:
             obj._change_reason = f"恢复到 {localtime(form.restoring.history_date):%Y-%m-%d %H:%M:%S} 的版本"
+        else:
+            obj._change_reason = "后台编辑" if change else "后台新建"
         super().save_model(request, obj, form, change)
         if form.restoring is not None:
             form.restoring.restore_related(obj)

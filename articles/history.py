@@ -10,8 +10,10 @@ before it gets a record of its own.
 """
 
 import dataclasses
+import datetime
 
 from django.db import models
+from django.utils import timezone
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 CHART_FIELDS = ("position", "market", "code", "chart_type", "image_url", "quote_url")
@@ -43,7 +45,7 @@ class PostSnapshotHistory(models.Model):
 
 class PostHistoryContextHelper(HistoricalRecordContextHelper):
     """Adds the tag and chart changes to each version's list, labelled with the historical model's verbose
-    names (it knows the snapshot fields), charts shown as `K 线图 116.00020`."""
+    names (it knows the snapshot fields); charts read `K 线图 116.00020`, times are Beijing time."""
 
     def __init__(self, model, historical_record, **kwargs):
         super().__init__(type(historical_record), historical_record, **kwargs)
@@ -55,6 +57,8 @@ class PostHistoryContextHelper(HistoricalRecordContextHelper):
     def prepare_delta_change_value(self, change, value):
         if change.field == "charts":
             return [chart_label(chart) for chart in value]
+        if isinstance(value, datetime.datetime):
+            return f"{timezone.localtime(value):%Y-%m-%d %H:%M:%S}"
         return super().prepare_delta_change_value(change, value)
 
 

@@ -106,6 +106,14 @@ def test_editor_writes_schedules_previews_publishes_and_reads_a_post(
     assert page.locator(".field-state_badge .state-badge").first.inner_text() == "已上线"
     save_screenshot(page, "editor-4-published")
 
+    # Its history: created with tags and charts, then published now, each by the editor.
+    page.goto(f"/admin/articles/post/{post.pk}/history/")
+    rows = page.locator("#change-history tbody tr")
+    assert rows.count() == 2
+    assert "立即发布" in rows.first.inner_text() and "desk" in rows.last.inner_text()
+    assert post.history.earliest().tag_names == ["港股"]
+    save_screenshot(page, "editor-5-history")
+
     # And read it on the site.
     page.goto("/")
     page.get_by_role("link", name=post.title).first.click()
@@ -114,4 +122,4 @@ def test_editor_writes_schedules_previews_publishes_and_reads_a_post(
     assert page.locator("picture.lead-image img").evaluate("img => img.complete && img.naturalWidth") > 0
     assert page.locator("figure.stock-chart").count() == 2
     assert page.locator(".chips a.tag", has_text="港股").count() == 1
-    save_screenshot(page, "editor-5-on-the-site")
+    save_screenshot(page, "editor-6-on-the-site")

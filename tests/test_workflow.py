@@ -124,7 +124,7 @@ def test_admin_edit_records_one_version_with_fields_tags_and_charts(editor_clien
     assert response.status_code == 302
     assert published_post.history.count() == versions_before + 1
     latest, previous = published_post.history.all()[:2]
-    assert latest.history_user == editor
+    assert (latest.history_user, latest.history_change_reason) == (editor, "后台编辑")
     assert latest.tag_names == ["港股", "科技"]
     assert [(c["market"], c["code"]) for c in latest.charts] == [(116, "00020")]
     changes = {
@@ -145,6 +145,7 @@ def test_history_page_lists_who_changed_which_fields_including_tags_and_charts(e
     assert "editor" in response.text
     assert "标签" in response.text and "新能源" in response.text
     assert "股票图表" in response.text and "K 线图 1.600519" in response.text
+    assert "后台编辑" in response.text
 
 
 def test_tag_change_outside_an_edit_gets_its_own_version(published_post):

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import connections, models
 from django.db.models import Count
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -107,12 +108,8 @@ class StockChartInline(admin.TabularInline):
     def preview(self, chart):
         if not chart.pk:
             return "保存后显示"
-        return format_html(
-            '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="{}" width="160" loading="lazy"></a>',
-            chart.quote_href,
-            chart.image_src,
-            chart.alt_text,
-        )
+        # The chart exactly as the article shows it, scaled down by the admin stylesheet.
+        return render_to_string("articles/_stock_chart.html", {"chart": chart})
 
     # Chart rows are part of the post: whoever may not edit the post may not edit its charts.
     def has_add_permission(self, request, obj):

@@ -16,7 +16,7 @@ from django.utils.timezone import localtime
 from simple_history.admin import SimpleHistoryAdmin
 
 from .forms import PostAdminForm, StockChartForm
-from .history import PostHistoryContextHelper
+from .history import PostHistoryContextHelper, chart_label
 from .models import Category, OriginalFile, Post, Source, Stock, StockChart
 
 
@@ -154,6 +154,7 @@ class PostAdmin(SimpleHistoryAdmin):
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     show_full_result_count = False
     save_on_top = True
+    object_history_form_template = "admin/articles/post/object_history_form.html"
     fieldsets = [
         (
             None,
@@ -240,6 +241,12 @@ class PostAdmin(SimpleHistoryAdmin):
 
     def has_publish_permission(self, request):
         return request.user.has_perm("articles.publish_post")
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # The revert form has no chart rows: say which charts saving it brings back.
+        record = Post.history.filter(id=object_id, history_id=version_id).first()
+        charts = [chart_label(chart) for chart in record.charts] if record else []
+        return super().history_form_view(request, object_id, version_id, {**(extra_context or {}), "charts": charts})
 
     def get_historical_record_context_helper(self, request, historical_record):
         return PostHistoryContextHelper(self.model, historical_record)

@@ -180,6 +180,7 @@ def test_restoring_an_earlier_version_brings_back_fields_tags_and_charts(editor_
     form = editor_client.get(revert_url)
     assert form.status_code == 200
     assert 'value="港股" selected' in form.text
+    assert "将恢复的股票图表：K 线图 116.00020" in form.text
     revert_data = post_form_data(published_post, title="第一版", tags="港股")
     response = editor_client.post(revert_url, revert_data)
 

@@ -77,10 +77,19 @@ def snapshot(post):
 
 
 def fill_snapshot(sender, instance, history_instance, **kwargs):
-    """pre_create_historical_record: a new post version starts with the post's current tags and charts."""
-    if history_instance.history_type != "+":
-        for field, value in snapshot(instance).items():
-            setattr(history_instance, field, value)
+    """pre_create_historical_record: a new post version starts with the post's current tags and charts.
+
+    A deletion record keeps those of the last version: by then the rows are gone with the post.
+    """
+    if history_instance.history_type == "+":
+        return
+    if history_instance.history_type == "-":
+        last = sender.objects.filter(id=instance.pk).order_by("-history_date", "-history_id").first()
+        values = {"tag_names": last.tag_names, "charts": last.charts} if last else {}
+    else:
+        values = snapshot(instance)
+    for field, value in values.items():
+        setattr(history_instance, field, value)
 
 
 def remember_record(sender, instance, history_instance, **kwargs):

@@ -384,3 +384,14 @@ def test_change_form_and_changelist_link_to_the_preview(editor_client, make_post
     # A draft has no reader page yet, so no "view on site".
     assert "viewsitelink" not in form
     assert f'<a href="{preview}" target="_blank" rel="noopener">预览</a>' in editor_client.get(CHANGELIST).text
+
+
+def test_deleting_a_post_keeps_its_last_tags_and_charts_in_history(published_post):
+    published_post.tags.add("港股")
+    published_post.charts.create(market=116, code="00020")
+    post_id = published_post.pk
+    published_post.delete()
+    deleted = Post.history.filter(id=post_id).latest()
+    assert deleted.history_type == "-"
+    assert deleted.tag_names == ["港股"]
+    assert [chart["code"] for chart in deleted.charts] == ["00020"]

@@ -96,9 +96,10 @@ class Parsers:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, exc_type, *exc_info):
         if self.pool:
-            self.pool.shutdown(cancel_futures=True)
+            # After an error, don't wait for batches nobody will write.
+            self.pool.shutdown(wait=exc_type is None, cancel_futures=True)
 
     def submit(self, texts):
         self.submitted += 1
@@ -140,11 +141,11 @@ def _read(items, force):
 
 def _write(batch, parsed, lookups, overwrite_edited, force):
     outcomes, candidates = [], []
-    for (file, text, sha256), post in zip(batch.to_parse, parsed, strict=True):
+    for (file, text, sha256), (post, compressed) in zip(batch.to_parse, parsed, strict=True):
         if isinstance(post, PostFileError):
             outcomes.append(Outcome(file.path, Status.FAILED, key=quick_key(text, file.file_id), reason=str(post)))
         else:
-            candidates.append(Candidate(file, text, sha256, post))
+            candidates.append(Candidate(file, sha256, compressed, post))
     candidates, duplicates = keep_latest(candidates)
     outcomes += duplicates
     if candidates:

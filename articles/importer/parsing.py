@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from taggit.models import Tag
 
-from articles.models import Category, Post, Source, Stock
+from articles.models import Category, OriginalFile, Post, Source, Stock
 from articles.tagging import normalize_tag
 
 from .body import Chart, find_info_code, parse_body
@@ -174,14 +174,16 @@ def _check_lengths(post):
 
 
 def parse_posts(texts):
-    """parse_post for each `(text, file_id)`: the ParsedPost, or the PostFileError saying why not.
+    """For each `(text, file_id)`: `(ParsedPost or the PostFileError saying why not, compressed text)`.
 
-    Runs in worker processes, so it takes and returns only picklable values.
+    This is the CPU-heavy part of an import, so it runs in worker processes: it takes and returns only
+    picklable values, and compresses the original text for OriginalFile while it is at it.
     """
     results = []
     for text, file_id in texts:
         try:
-            results.append(parse_post(text, file_id))
+            post = parse_post(text, file_id)
         except PostFileError as error:
-            results.append(error)
+            post = error
+        results.append((post, OriginalFile.compress(text)))
     return results

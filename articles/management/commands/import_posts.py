@@ -1,3 +1,4 @@
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -43,11 +44,13 @@ class Command(BaseCommand):
         if workers < 0:
             raise CommandError("--workers cannot be negative")
         self.verbosity = verbosity
-        report_file = open(report, "w", encoding="utf-8") if report else None  # noqa: SIM115 - closed below
-        self.json_report = JsonReport(report_file) if report_file else None
-        # A progress bar only for a person watching a terminal; logs and pipes get the messages alone.
-        self.progress = tqdm(unit=" files", disable=not sys.stderr.isatty() or verbosity == 0, file=sys.stderr)
-        try:
+        with contextlib.ExitStack() as stack:
+            report_file = stack.enter_context(open(report, "w", encoding="utf-8")) if report else None
+            self.json_report = JsonReport(report_file) if report_file else None
+            # A progress bar only for a person watching a terminal; logs and pipes get the messages alone.
+            self.progress = stack.enter_context(
+                tqdm(unit=" files", disable=not sys.stderr.isatty() or verbosity == 0, file=sys.stderr)
+            )
             summary = import_posts(
                 paths,
                 batch_size=batch_size,
@@ -57,17 +60,14 @@ class Command(BaseCommand):
                 force=force,
                 on_outcome=self.report_outcome,
             )
-        finally:
-            self.progress.close()
-            if report_file:
-                if self.json_report and "summary" in locals():
-                    self.json_report.close(summary)
-                report_file.close()
-        line = ("Dry run, nothing written: " if dry_run else "") + summary.line()
+            if self.json_report:
+                self.json_report.close(summary)
         failed = summary.counts[Status.FAILED]
+        line = ("Dry run, nothing written: " if dry_run else "") + summary.line()
+        self.stdout.write(self.style.ERROR(line) if failed else self.style.SUCCESS(line))
         if failed:
-            raise CommandError(line, returncode=1)
-        self.stdout.write(self.style.SUCCESS(line))
+            where = f"the messages above and {report}" if report else "the messages above"
+            raise CommandError(f"{failed} file(s) could not be imported; see {where}", returncode=1)
 
     def report_outcome(self, outcome):
         self.progress.update()

@@ -39,5 +39,9 @@ smoke: $(VENV)/.installed
 bench-import: $(VENV)/.installed
 	$(TEST_ENV) scripts/with-postgres $(PY) bench/import.py $(BENCH_ARGS)
 
+## bench-web: load 1,000,000 posts into a dedicated database, serve with gunicorn -w2, wrk each page and two references
+bench-web: $(VENV)/.installed
+	$(PY) bench/web.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var staticfiles

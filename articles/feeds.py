@@ -4,7 +4,6 @@ Links are absolute on SITE_URL, as canonical links are. Feeds answer conditional
 Each feed class serves both formats: one instance per format, chosen by the URL's `format`.
 """
 
-from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -12,7 +11,8 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from taggit.models import Tag
 
 from .models import Category, Source, Stock
-from .views import reader_page, scoped_posts, set_last_modified, site_last_change
+from .templatetags.news import absolute
+from .views import reader_page, scoped_posts, set_last_modified, site_state
 
 FEED_TYPES = {"rss": Rss201rev2Feed, "atom": Atom1Feed}
 ITEMS = 30
@@ -110,11 +110,6 @@ class StockFeed(PostFeed):
         return get_object_or_404(Stock.objects.filter(market=market, code__iexact=code))
 
 
-def absolute(path):
-    """`path` on the site's public address (SITE_URL)."""
-    return f"{settings.SITE_URL}{path}"
-
-
 def feed_view(feed_class):
     """A view serving `feed_class` as RSS or Atom, by the URL's `format`, cached like listings."""
     feeds = {name: feed_class(feed_type) for name, feed_type in FEED_TYPES.items()}
@@ -122,7 +117,7 @@ def feed_view(feed_class):
     @reader_page(max_age=300)
     def view(request, format, **kwargs):
         # The site's last change, not the newest item's date, so a removed item also counts.
-        return set_last_modified(feeds[format](request, **kwargs), site_last_change())
+        return set_last_modified(feeds[format](request, **kwargs), site_state().last_change)
 
     return view
 

@@ -5,7 +5,6 @@ import re
 import zlib
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Subquery
@@ -50,23 +49,9 @@ class Source(models.Model):
 
 
 class CategoryQuerySet(models.QuerySet):
-    NAVIGATION_CACHE_KEY = "articles:category-navigation"
-
     def get_by_slug(self, slug):
         """The category whatever the case of `slug` (the old site had `TechWeb` and `Techweb`)."""
         return self.get(slug__iexact=slug)
-
-    def navigation(self):
-        """Every category as (id, name, url), in menu order, for the site header and the home page.
-
-        Cached (shared between processes when the cache is Redis) and dropped whenever a category
-        is saved or deleted; the timeout only bounds what a bulk update() behind our back leaves stale.
-        """
-        entries = cache.get(self.NAVIGATION_CACHE_KEY)
-        if entries is None:
-            entries = [(c.pk, c.name, c.get_absolute_url()) for c in Category.objects.only("slug", "name")]
-            cache.set(self.NAVIGATION_CACHE_KEY, entries, timeout=600)
-        return entries
 
 
 class Category(models.Model):
@@ -91,16 +76,8 @@ class Category(models.Model):
     def __str__(self):
         return self.name
 
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        cache.delete(CategoryQuerySet.NAVIGATION_CACHE_KEY)
-
     def get_absolute_url(self):
         return reverse("articles:category_detail", args=[self.slug])
-
-    def delete(self, *args, **kwargs):
-        cache.delete(CategoryQuerySet.NAVIGATION_CACHE_KEY)
-        return super().delete(*args, **kwargs)
 
 
 class TaggedPost(TaggedItemBase):
@@ -190,16 +167,16 @@ class PostQuerySet(models.QuerySet):
             .order_by("published_at", "pk")
         )
 
-    def with_last_change(self):
-        """Annotate `last_change`: when anything readers see last changed, for Last-Modified headers.
+    def last_change_expression(self):
+        """An expression for when anything readers see last changed, for Last-Modified headers.
 
         That is the newest edit to any post (an unpublished or moved post changes pages it left),
         or the newest post to go live (a scheduled post changes pages at its time, without a write).
-        Both are one index probe, evaluated once per query.
+        Both are one index probe, evaluated once per query whatever it is annotated on.
         """
         edited = Post.objects.order_by("-updated_at").values("updated_at")[:1]
         went_live = Post.objects.published().order_by("-published_at").values("published_at")[:1]
-        return self.annotate(last_change=Greatest(Subquery(edited), Subquery(went_live)))
+        return Greatest(Subquery(edited), Subquery(went_live))
 
     def publish(self, user, *, now=False):
         """Publish drafts (at their set time: a future one schedules them), or with `now` also bring
@@ -316,7 +293,7 @@ class Post(models.Model):
             ),
             models.Index(fields=["source", "-published_at", "-id"], name="post_source_newest"),
             models.Index(fields=["-published_at"], name="post_published_at"),
-            # The newest edit anywhere, for reader pages' Last-Modified (see PostQuerySet.with_last_change).
+            # The newest edit anywhere: reader pages' Last-Modified (PostQuerySet.last_change_expression).
             models.Index(fields=["-updated_at"], name="post_updated_at"),
             # The admin's draft filter: a few thousand rows among a million.
             models.Index(

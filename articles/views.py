@@ -1,21 +1,31 @@
 """Reader pages. Every list of posts starts from Post.objects.published(); nothing else decides visibility.
 
-Pages are rendered whole on each request (only the category menu is cached), answer conditional
-GETs with 304, and keep to a fixed number of queries whatever their length.
+Each request runs the one query that decides what its page shows (which posts, in which order)
+and renders the page around it. The rest comes from the cache: a headline in a list or an
+article's own HTML under its post's id and updated_at (they change only when the post does);
+what depends on other posts (the home page's category blocks, an article's neighbours and
+related posts) under the site's last change; the category menu and that last change itself from
+one query made at most once a second. Pages answer conditional GETs with 304 and keep to a fixed
+number of queries whatever their length.
 """
 
+import datetime
 import re
+from dataclasses import dataclass
 from functools import wraps
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Value
+from django.core.cache import cache
+from django.db.models import Value, prefetch_related_objects
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.http import http_date
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import conditional_page
 from taggit.models import Tag
 
@@ -27,15 +37,66 @@ PER_PAGE = 30
 SCOPES = {"category": "category", "source": "source", "tag": "tagged_items__tag", "stock": "stocks"}
 INFO_CODE = re.compile(r"[A-Za-z0-9]{1,40}")
 RELATED_COUNT = 6
+# How long cached headlines and articles may show a renamed category, source or stock.
+FRAGMENT_SECONDS = 600
+# Fragments built from other posts are keyed by the last change; this bounds what a hard delete,
+# which does not move it, leaves behind.
+LINKED_FRAGMENT_SECONDS = 60
 # The new-posts notice counts up to this many; beyond it says "99+".
 NEW_POSTS_CAP = 99
+SITE_STATE_KEY = "articles:site-state"
+
+
+class MenuCategory(NamedTuple):
+    """A category as the site's menu and the category pages need it; plain data, cheap to cache."""
+
+    pk: int
+    slug: str
+    name: str
+    description: str
+    url: str
+
+    def get_absolute_url(self):
+        return self.url
+
+
+@dataclass
+class SiteState:
+    """The category menu and when anything readers see last changed (None before the first post)."""
+
+    categories: list[MenuCategory]
+    last_change: datetime.datetime | None
+
+    @property
+    def key(self):
+        """A cache-key part that changes whenever pages may have."""
+        return self.last_change.timestamp() if self.last_change else 0
+
+    def category(self, slug):
+        """The category spelled `slug` in any case, or None."""
+        return next((category for category in self.categories if category.slug.lower() == slug.lower()), None)
+
+
+def site_state():
+    """The SiteState, from one query made at most once a second per cache.
+
+    Last-Modified has one-second resolution, so a second-old value loses nothing, and a new or
+    renamed category reaches the menu within a second without any invalidation code.
+    """
+    state = cache.get(SITE_STATE_KEY)
+    if state is None:
+        rows = list(Category.objects.annotate(last_change=Post.objects.last_change_expression()))
+        categories = [MenuCategory(c.pk, c.slug, c.name, c.description, c.get_absolute_url()) for c in rows]
+        state = SiteState(categories, rows[0].last_change if categories else None)
+        cache.set(SITE_STATE_KEY, state, 1)
+    return state
 
 
 def reader_page(max_age):
     """Public caching for `max_age` seconds, an ETag of the content and 304 answers to conditional GETs.
 
-    The view sets Last-Modified itself (see PostQuerySet.with_last_change); browsers send If-None-Match
-    too, which Django checks first, so the content ETag decides for them.
+    The view sets Last-Modified to the site's last change; browsers send If-None-Match too, which
+    Django checks first, so for them the content's ETag decides.
     """
 
     def decorate(view):
@@ -57,11 +118,6 @@ def set_last_modified(response, moment):
     return response
 
 
-def site_last_change():
-    """PostQuerySet.with_last_change on its own, for responses that do not list posts themselves."""
-    return Post.objects.with_last_change().order_by().values_list("last_change", flat=True).first()
-
-
 def scoped_posts(kind=None, pk=None):
     """Published posts, narrowed to one category, source, tag or stock when `kind` names one."""
     posts = Post.objects.published()
@@ -73,16 +129,41 @@ def feed_links(name="feed", **kwargs):
     return {fmt: reverse(f"articles:{name}", kwargs={**kwargs, "format": fmt}) for fmt in ("rss", "atom")}
 
 
+def page_rows(posts):
+    """What a page needs of its posts on every request: ids and times. The rest is post_items()'s."""
+    return posts.values_list("pk", "published_at", "updated_at", named=True)
+
+
+def post_items(rows, hide_category=False):
+    """The list items of `rows` (published posts; pk and updated_at suffice) as HTML, in order.
+
+    A headline changes only when its post does, so each item is cached under the post's id and
+    updated_at and rendering a page costs a cache lookup; misses are fetched and rendered together.
+    A category, source or stock renamed meanwhile shows in old items after FRAGMENT_SECONDS.
+    """
+    keys = {row.pk: f"post-item:{row.pk}:{row.updated_at.timestamp()}:{int(hide_category)}" for row in rows}
+    html = cache.get_many(list(keys.values()))
+    missing = [pk for pk, key in keys.items() if key not in html]
+    if missing:
+        posts = (
+            Post.objects.published()
+            .filter(pk__in=missing)
+            .select_related("category", "source")
+            .prefetch_related("stocks")
+            .defer("body")
+        )
+        context = {"hide_category": hide_category}
+        fresh = {
+            keys[post.pk]: render_to_string("articles/_post_item.html", {**context, "post": post}) for post in posts
+        }
+        cache.set_many(fresh, FRAGMENT_SECONDS)
+        html.update(fresh)
+    return mark_safe("".join(html.get(key, "") for key in keys.values()))
+
+
 def listing(request, template="articles/post_list.html", scope=(None, None), **context):
     """One page of a newest-first listing of `scope`, with cursor links and the new-posts notice."""
-    posts = (
-        scoped_posts(*scope)
-        .select_related("category", "source")
-        .prefetch_related("stocks")
-        .with_last_change()
-        .defer("body")
-    )
-    page = paginate(request, posts, PER_PAGE)
+    page = paginate(request, page_rows(scoped_posts(*scope)), PER_PAGE)
     if page.reached_top:
         return redirect(request.path)
     if page.is_first and page.posts:
@@ -91,46 +172,55 @@ def listing(request, template="articles/post_list.html", scope=(None, None), **c
         context["poll_url"] = f"{reverse('articles:new_posts')}?{query}"
     cursor = next((f"?{name}={request.GET[name]}" for name in ("before", "after", "date") if name in request.GET), "")
     context["canonical"] = request.path + cursor
+    context["items"] = post_items(page.posts, hide_category=scope[0] == "category")
     response = render(request, template, {"page": page, **context})
-    return set_last_modified(response, page.posts[0].last_change if page.posts else None)
+    return set_last_modified(response, site_state().last_change)
+
+
+def category_sections(state):
+    """The home page's category blocks as HTML: each category's five newest posts, the categories
+    with the freshest news first. One UNION query of small index scans, one per category, run
+    again only after something changed."""
+    key = f"home-sections:{state.key}"
+    html = cache.get(key)
+    if html is None:
+        per_category = [
+            Post.objects.published()
+            .in_category(category.pk)
+            .only("title", "slug", "published_at", "category")
+            .order_by("-published_at", "-pk")[:5]
+            for category in state.categories
+        ]
+        by_category = {}
+        for post in per_category[0].union(*per_category[1:], all=True) if per_category else []:
+            by_category.setdefault(post.category_id, []).append(post)
+        sections = [
+            {"category": category, "posts": sorted(by_category[category.pk], key=lambda p: p.published_at)[::-1]}
+            for category in state.categories
+            if category.pk in by_category
+        ]
+        sections.sort(key=lambda section: section["posts"][0].published_at, reverse=True)
+        html = render_to_string("articles/_home_sections.html", {"sections": sections})
+        cache.set(key, html, LINKED_FRAGMENT_SECONDS)
+    return html
 
 
 @reader_page(max_age=60)
 def home(request):
     """The newest posts, then each category's five newest, categories with the freshest news first."""
-    navigation = Category.objects.navigation()
-    newest = (
-        Post.objects.published()
-        .select_related("category", "source")
-        .prefetch_related("stocks")
-        .with_last_change()
-        .defer("body")[:PER_PAGE]
-    )
-    newest = list(newest)
-    # One query for all categories: a UNION of small index scans, one per category.
-    per_category = [
-        Post.objects.published()
-        .in_category(pk)
-        .only("title", "slug", "published_at", "category")
-        .order_by("-published_at", "-pk")[:5]
-        for pk, _name, _url in navigation
-    ]
-    by_category = {}
-    if per_category:
-        for post in per_category[0].union(*per_category[1:], all=True):
-            by_category.setdefault(post.category_id, []).append(post)
-    sections = [
-        {"name": name, "url": url, "posts": sorted(by_category[pk], key=lambda p: p.published_at, reverse=True)}
-        for pk, name, url in navigation
-        if pk in by_category
-    ]
-    sections.sort(key=lambda section: section["posts"][0].published_at, reverse=True)
-    context = {"newest": newest, "sections": sections, "feeds": feed_links(), "current_category": "home"}
+    newest = list(page_rows(Post.objects.published().order_by("-published_at", "-pk"))[:PER_PAGE])
+    state = site_state()
+    context = {
+        "items": post_items(newest),
+        "sections": category_sections(state),
+        "feeds": feed_links(),
+        "current_category": "home",
+    }
     if newest:
         context["poll_url"] = f"{reverse('articles:new_posts')}?after={Cursor.of(newest[0])}"
         context["more"] = f"{reverse('articles:latest')}?before={Cursor.of(newest[-1])}"
     response = render(request, "articles/home.html", context)
-    return set_last_modified(response, newest[0].last_change if newest else None)
+    return set_last_modified(response, state.last_change)
 
 
 @reader_page(max_age=60)
@@ -142,7 +232,7 @@ def latest(request):
 
 @reader_page(max_age=60)
 def category_detail(request, slug):
-    category = get_object_or_404(Category.objects.filter(slug__iexact=slug))
+    category = site_state().category(slug) or get_object_or_404(Category.objects.filter(slug__iexact=slug))
     if category.slug != slug:
         return redirect(category, permanent=True)
     return listing(
@@ -206,7 +296,7 @@ def stock_detail(request, market, code):
     )
 
 
-def article_links(post):
+def article_links(post, stock_ids, tag_ids):
     """The posts an article links to: (older, newer in its category, related by stock or tag).
 
     One query: a UNION of small index scans, each with a constant stock or tag, so PostgreSQL
@@ -219,12 +309,12 @@ def article_links(post):
         in_category.newer_than(post.published_at, post.pk).annotate(relation=Value("newer"))[:1],
     ]
     # Stocks first: sharing a stock is the stronger tie.
-    for lookup, items in [("stocks", post.stocks.all()), ("tagged_items__tag", post.tags.all())]:
+    for lookup, ids in [("stocks", stock_ids), ("tagged_items__tag", tag_ids)]:
         parts += [
-            others.filter(**{lookup: item.pk})
+            others.filter(**{lookup: pk})
             .order_by("-published_at", "-pk")
             .annotate(relation=Value("related"))[:RELATED_COUNT]
-            for item in items
+            for pk in ids
         ]
     found = {"older": None, "newer": None}
     related = {}
@@ -236,21 +326,47 @@ def article_links(post):
     return found["older"], found["newer"], list(related.values())[:RELATED_COUNT]
 
 
+def article_fragments(post):
+    """The article's own HTML (its head tags and the <article>) and the stock and tag ids the
+    related posts need, cached until the post changes: edits, charts, tags and stocks all save it."""
+    key = f"article:{post.pk}:{post.updated_at.timestamp()}"
+    fragments = cache.get(key)
+    if fragments is None:
+        prefetch_related_objects([post], "charts", "tags", "stocks")
+        context = {"post": post, "og_image": post.og_image_url}
+        fragments = {
+            "head": render_to_string("articles/_article_head.html", context),
+            "main": render_to_string("articles/_article_main.html", context),
+            "stock_ids": [stock.pk for stock in post.stocks.all()],
+            "tag_ids": [tag.pk for tag in post.tags.all()],
+        }
+        cache.set(key, fragments, FRAGMENT_SECONDS)
+    return fragments
+
+
+def article_links_html(post, article):
+    """The article's neighbours in its category and its related posts as HTML, built again only
+    after something changed on the site."""
+    key = f"article-links:{post.pk}:{site_state().key}"
+    html = cache.get(key)
+    if html is None:
+        older, newer, related = article_links(post, article["stock_ids"], article["tag_ids"])
+        html = render_to_string("articles/_article_links.html", {"older": older, "newer": newer, "related": related})
+        cache.set(key, html, LINKED_FRAGMENT_SECONDS)
+    return html
+
+
 def render_article(request, post, **context):
-    older, newer, related = article_links(post)
-    context = {"post": post, "older": older, "newer": newer, "related": related, **context}
+    article = article_fragments(post)
+    context = {"post": post, "article": article, "links": article_links_html(post, article), **context}
     return render(request, "articles/post_detail.html", context)
-
-
-def article_queryset(posts):
-    return posts.select_related("category", "source").prefetch_related("charts", "tags", "stocks")
 
 
 @reader_page(max_age=300)
 def post_detail(request, slug):
-    post = get_object_or_404(article_queryset(Post.objects.published().with_last_change()), slug=slug)
-    response = render_article(request, post, current_category=post.category_id, og_image=post.og_image_url)
-    return set_last_modified(response, post.last_change)
+    post = get_object_or_404(Post.objects.published().select_related("category", "source"), slug=slug)
+    response = render_article(request, post, current_category=post.category_id)
+    return set_last_modified(response, site_state().last_change)
 
 
 def post_preview(request, pk):
@@ -259,8 +375,8 @@ def post_preview(request, pk):
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))
     if not request.user.has_perm("articles.view_post"):
         raise Http404("没有查看文章的权限")
-    post = get_object_or_404(article_queryset(Post.objects.all()), pk=pk)
-    response = render_article(request, post, preview=True, og_image=post.og_image_url)
+    post = get_object_or_404(Post.objects.select_related("category", "source"), pk=pk)
+    response = render_article(request, post, preview=True)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
@@ -317,9 +433,9 @@ def new_posts(request):
     count = posts[: NEW_POSTS_CAP + 1].count()
     data = {"count": count, "capped": count > NEW_POSTS_CAP}
     if request.GET.get("items") and 0 < count <= PER_PAGE:
-        items = list(posts.select_related("category", "source").prefetch_related("stocks").defer("body"))[::-1]
-        data["html"] = render_to_string("articles/_post_items.html", {"posts": items}, request)
-        data["after"] = str(Cursor.of(items[0]))
+        rows = list(page_rows(posts))[::-1]
+        data["html"] = post_items(rows, hide_category=kind == "category")
+        data["after"] = str(Cursor.of(rows[0]))
     response = JsonResponse(data)
     patch_cache_control(response, public=True, max_age=15)
     return response

@@ -1,0 +1,250 @@
+"""Benchmark the reader site as production serves it, against two references on the same machine.
+
+    make bench-web
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/finews_bench_web .venv/bin/python bench/web.py --runs 3
+
+Loads --posts generated posts (bench/seed_db.py) into a dedicated database once, serves the site
+with gunicorn (2 workers, production settings, DEBUG off, no page cache), and drives each page with
+wrk (8 connections): the home page, page 1 and page 3,000 of the largest category, an article, a
+share link and a feed. The references run in the same gunicorn: a bare Django view returning the
+saved article page from memory (Django's own ceiling here), and nginx serving that saved file.
+Each target runs --runs times, round-robin; the table shows medians.
+"""
+
+import argparse
+import os
+import re
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/finews_bench_web"
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+DEEP_PAGE = 3000
+PER_PAGE = 30
+NGINX_CONF = """
+worker_processes 2;
+daemon off;
+pid {tmp}/nginx.pid;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/nginx-body;
+    proxy_temp_path {tmp}/nginx-proxy;
+    fastcgi_temp_path {tmp}/nginx-fastcgi;
+    uwsgi_temp_path {tmp}/nginx-uwsgi;
+    scgi_temp_path {tmp}/nginx-scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {tmp}/www;
+        default_type "text/html; charset=utf-8";
+    }}
+}}
+"""
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
+    parser.add_argument("--posts", type=int, default=1_000_000, help="posts to load (default 1,000,000)")
+    parser.add_argument("--reseed", action="store_true", help="empty the database's posts and load them again")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8201)), help="gunicorn's port")
+    parser.add_argument("--nginx-port", type=int, default=int(os.environ.get("BENCH_NGINX_PORT", 8202)))
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per target; medians are shown (default 3)")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--cache-url", default="", help="CACHE_URL for the site, e.g. redis://127.0.0.1:6379/0")
+    return parser.parse_args()
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def prepare_database(args, env):
+    """Create, migrate and fill the benchmark database unless it already holds enough posts."""
+    server, _, name = args.database_url.rpartition("/")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
+    with psycopg.connect(args.database_url) as conn:
+        have = conn.execute("SELECT count(*) FROM articles_post").fetchone()[0]
+    if args.reseed or have < args.posts:
+        count, reset = (args.posts, ["--reset"]) if args.reseed else (args.posts - have, [])
+        log(f"Loading {count:,} posts into {name}…")
+        seed = [sys.executable, "bench/seed_db.py", "--count", str(count), *reset]
+        subprocess.run(seed, cwd=ROOT, env=env, check=True)
+
+
+def pick_targets():
+    """The URLs to measure, chosen with the site's own rules (published posts only, its cursor format)."""
+    import django
+
+    django.setup()
+    from django.db.models import Count
+
+    from articles.models import Category, Post
+    from articles.pagination import Cursor
+
+    largest = Category.objects.annotate(size=Count("posts")).order_by("-size").first()
+    listing = Post.objects.published().in_category(largest).order_by("-published_at", "-pk")
+    # Page 3,000, or the last page of a smaller database. One slow OFFSET here, none in the site.
+    deep = min(DEEP_PAGE, listing.count() // PER_PAGE)
+    end_of_previous_page = listing[PER_PAGE * (deep - 1) - 1]
+    article = Post.objects.published().filter(charts__isnull=False).first()
+    shared = Post.objects.published().exclude(info_code=None).first()
+    return {
+        "home": "/",
+        "category p1": largest.get_absolute_url(),
+        f"category p{deep}": f"{largest.get_absolute_url()}?before={Cursor.of(end_of_previous_page)}",
+        "article": article.get_absolute_url(),
+        "share link (301)": shared.share_url(),
+        "feed (RSS)": "/rss.xml",
+    }
+
+
+def wait_until_up(url, process, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"bench: the server exited with {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.2)
+    sys.exit(f"bench: {url} never answered")
+
+
+def fetch(url):
+    """Status and body of `url`, not following redirects."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    try:
+        response = urllib.request.build_opener(NoRedirect).open(url, timeout=30)
+        return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def wrk(url, args):
+    """(requests/s, p50 ms, p99 ms) of one wrk run."""
+    command = ["wrk", "-t2", f"-c{args.connections}", f"-d{args.duration}s", "--latency", url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", output, re.MULTILINE))
+    if "Non-2xx or 3xx responses" in output or "Socket errors" in output:
+        log(f"bench: errors while loading {url}:\n{output}")
+
+    def ms(value):
+        number, unit = re.fullmatch(r"([\d.]+)(\w+)", value).groups()
+        return float(number) * UNITS_MS[unit]
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
+    return rps, ms(latency["50"]), ms(latency["99"])
+
+
+def main():
+    args = parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="finews-bench-"))
+    tmp.chmod(0o755)  # nginx's workers run as an unprivileged user
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DEBUG": "0",
+        "SECURE_SSL_REDIRECT": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "STATIC_ROOT": str(tmp / "static"),
+        "MEDIA_ROOT": str(tmp / "media"),
+        "CACHE_URL": args.cache_url,
+        "LOG_LEVEL": "WARNING",
+        "BENCH_SAVED_PAGE": str(tmp / "www" / "article.html"),
+        "DJANGO_SETTINGS_MODULE": "bare_settings",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(ROOT)]),
+    }
+    os.environ.update(env)
+    sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
+    prepare_database(args, env)
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
+    targets = pick_targets()
+
+    base = f"http://127.0.0.1:{args.port}"
+    gunicorn = [sys.executable, "-m", "gunicorn", "finews.wsgi", "--workers", "2", "--log-level", "warning"]
+    gunicorn += ["--bind", f"127.0.0.1:{args.port}"]
+    processes = [subprocess.Popen(gunicorn, cwd=ROOT, env=env)]
+    try:
+        wait_until_up(f"{base}/robots.txt", processes[0])
+        status, page = fetch(base + targets["article"])
+        if status != 200:
+            sys.exit(f"bench: the article answered {status}")
+        (tmp / "www").mkdir()
+        (tmp / "www" / "article.html").write_bytes(page)
+        (tmp / "nginx.conf").write_text(NGINX_CONF.format(tmp=tmp, port=args.nginx_port))
+        nginx = ["nginx", "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "nginx-error.log")]
+        processes.append(subprocess.Popen(nginx))
+        wait_until_up(f"http://127.0.0.1:{args.nginx_port}/article.html", processes[1])
+
+        urls = {
+            "nginx static file": f"http://127.0.0.1:{args.nginx_port}/article.html",
+            "bare Django view": f"{base}/bench/bare/",
+            **{name: base + path for name, path in targets.items()},
+        }
+        for name, url in urls.items():
+            status, body = fetch(url)
+            log(f"{status} {len(body):>7,} B  {name}: {url}")
+            if status not in (200, 301):
+                sys.exit(f"bench: {name} answered {status}")
+            wrk(url, argparse.Namespace(connections=2, duration=1))  # warm caches and the workers
+
+        results = {name: [] for name in urls}
+        for run in range(1, args.runs + 1):
+            for name, url in urls.items():
+                results[name].append(wrk(url, args))
+                log(f"run {run}/{args.runs} {name}: {results[name][-1][0]:,.0f} req/s")
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait()
+        shutil.rmtree(tmp)
+
+    report(results, args)
+
+
+def report(results, args):
+    medians = {
+        name: [statistics.median(values) for values in zip(*runs, strict=True)] for name, runs in results.items()
+    }
+    bare = medians["bare Django view"][0]
+    cache = args.cache_url or "local memory"
+    print(f"\nfinews reader benchmark: gunicorn -w2, wrk -c{args.connections} -d{args.duration}s, ", end="")
+    print(f"median of {args.runs} runs, {args.posts:,} posts, cache {cache}\n")
+    print(f"| {'target':<20} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'vs bare':>7} |")
+    print(f"|{'-' * 22}|{'-' * 10}:|{'-' * 9}:|{'-' * 9}:|{'-' * 9}:|")
+    for name, (rps, p50, p99) in medians.items():
+        print(f"| {name:<20} | {rps:>8,.0f} | {p50:>7.2f} | {p99:>7.2f} | {rps / bare:>6.0%} |")
+    pages = {name: value for name, value in medians.items() if name not in ("nginx static file", "bare Django view")}
+    slowest = min(pages, key=lambda name: pages[name][0])
+    worst_p99 = max(pages, key=lambda name: pages[name][2])
+    deep_name = next(name for name in medians if name.startswith("category p") and name != "category p1")
+    deep = medians[deep_name][0] / medians["category p1"][0]
+    print(f"\nslowest page: {slowest} at {pages[slowest][0] / bare:.0%} of the bare view (target ≥ 10%)")
+    print(f"{deep_name} runs at {deep:.0%} of page 1's rate (target ≥ 80%)")
+    print(f"worst p99: {worst_p99} at {pages[worst_p99][2]:.1f} ms (target < 100 ms)")
+
+
+if __name__ == "__main__":
+    main()

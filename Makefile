@@ -8,7 +8,7 @@ PORT ?= 8000
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} DEBUG=0 SECURE_SSL_REDIRECT=0 PYTHON=$(PY)
 DEV_ENV := DEBUG=1
 
-.PHONY: run test lint smoke bench-import bench-web clean
+.PHONY: run test lint smoke bench-import bench-web bench-admin clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ bench-import: $(VENV)/.installed
 ## bench-web: load 1,000,000 posts into a dedicated database, serve with gunicorn -w2, wrk each page and two references
 bench-web: $(VENV)/.installed
 	$(PY) bench/web.py $(BENCH_ARGS)
+
+## bench-admin: load 1,000,000 posts into a dedicated database, time the post changelist, filters, search, autocompletes
+bench-admin: $(VENV)/.installed
+	$(PY) bench/admin.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -24,10 +24,10 @@ class EstimatedCountPaginator(Paginator):
     """Page counts that stay cheap on a million posts (PostgreSQL; other databases count exactly).
 
     Unfiltered, the table's row estimate stands in for COUNT(*). Filtered, rows are counted only up to
-    `exact_below`; past that, the planner's estimate for the filtered query is shown instead.
+    `exact_below` (ten pages); past that, the planner's estimate for the filtered query is shown instead.
     """
 
-    exact_below = 10_000
+    exact_below = 1_000
 
     @cached_property
     def count(self):

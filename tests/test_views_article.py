@@ -109,13 +109,27 @@ def test_article_with_charts_tags_and_related_posts_takes_at_most_six_queries(
 ):
     post = charted_posts[10]
 
-    # Expect at most 6: the post with category, source and Last-Modified subqueries; its charts;
-    # tags; stocks; one UNION for previous, next and related posts; the category menu (cold cache).
+    # Expect at most 6 with nothing cached: the post with category and source; its charts, tags and
+    # stocks; the site state (menu and last change); one UNION for previous, next and related posts.
     with django_assert_max_num_queries(6):
         response = client.get(post.get_absolute_url())
+    # Once cached, only the post itself.
+    with django_assert_max_num_queries(1):
+        again = client.get(post.get_absolute_url())
 
     assert response.status_code == 200
     assert "相关阅读" in response.content.decode()
+    assert again.content == response.content
+
+
+def test_article_links_a_newly_published_neighbour_within_a_second(client, make_post, article):
+    client.get(article.get_absolute_url())
+    newer = make_post(title="后续报道", published_at=article.published_at + datetime.timedelta(minutes=5))
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=2)):
+        html = client.get(article.get_absolute_url()).content.decode()
+
+    assert f'<a class="newer" rel="next" href="{newer.get_absolute_url()}"><span>下一篇</span>后续报道</a>' in html
 
 
 def test_article_answers_304_until_it_is_edited(client, article):

@@ -178,14 +178,45 @@ def test_listings_with_charts_stocks_and_tags_take_at_most_six_queries(
         post.stocks.add(stock)
     url = url_of(category, tag, stock)
 
-    # Expect at most 6: the category, source, tag or stock; the page of posts with its category and
-    # source, and the Last-Modified subqueries; their stocks; the category menu (cached after this);
-    # the home page's one UNION for the category blocks.
+    # Expect at most 6 with nothing cached: the tag, stock or source (a category comes with the site
+    # state); the page's ids and times; the posts not cached yet, with category and source; their
+    # stocks; the site state (menu and last change); on the home page, one UNION for its blocks.
     with django_assert_max_num_queries(6):
         response = client.get(url)
+    # Once cached, only what decides the page: its posts (and the tag, stock or source).
+    with django_assert_max_num_queries(2):
+        again = client.get(url)
 
     assert response.status_code == 200
     assert response.content.decode().count('class="post-item"') == 30
+    assert again.content == response.content
+
+
+def test_edited_post_shows_its_new_headline_at_once(client, charted_posts, category):
+    client.get(category.get_absolute_url())
+    charted_posts[3].title = "更正：港股异动"
+    charted_posts[3].save()
+
+    assert titles(client.get(category.get_absolute_url()))[3] == "更正：港股异动"
+
+
+def test_unpublished_post_leaves_listings_at_once(client, charted_posts, category):
+    client.get(reverse("articles:home"))
+    charted_posts[0].status = Post.Status.DRAFT
+    charted_posts[0].save()
+
+    assert "港股异动 0" not in titles(client.get(reverse("articles:home")))
+    assert titles(client.get(category.get_absolute_url()))[0] == "港股异动 1"
+
+
+def test_new_category_reaches_the_menu_within_a_second(client, published_post):
+    client.get(reverse("articles:home"))
+    Category.objects.create(slug="emnews", name="东财滚动新闻")
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=2)):
+        html = client.get(reverse("articles:home")).content.decode()
+
+    assert '<a href="/category/emnews/">东财滚动新闻</a>' in html
 
 
 def test_listing_answers_304_to_its_etag_and_last_modified_until_something_changes(client, charted_posts, category):

@@ -97,3 +97,13 @@ def test_exported_files_use_the_crawlers_format(db, tmp_path):
     )
     post = parse_post(decode(text.encode()), "NW202205250000000106")
     assert post.warnings == []
+
+
+def test_export_queries_do_not_grow_with_the_number_of_posts(db, tmp_path, django_assert_max_num_queries):
+    call_command("import_posts", str(DEMO_POSTS), verbosity=0)
+
+    # Expect 3 queries for the 14 posts (one chunk): posts with category and source, charts, tags.
+    with django_assert_max_num_queries(3):
+        call_command("export_posts", str(tmp_path), stdout=io.StringIO())
+
+    assert len(list((tmp_path / "_posts").glob("*.md"))) == 14

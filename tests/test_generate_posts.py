@@ -43,7 +43,7 @@ def test_generated_posts_cover_the_crawlers_variants_and_parse(tmp_path):
     assert 0.28 < categories["emnews"] / len(posts) < 0.39
     assert len({post.source for post in posts}) >= 30
     charted = [post for post in posts if post.charts]
-    assert 0.15 < len(charted) / len(posts) < 0.35  # 40% of the non-2021-style posts
+    assert 0.35 < len(charted) / len(posts) < 0.45
     assert {len(post.charts) for post in charted} == {1, 2, 3}
     assert {chart.chart_type for post in charted for chart in post.charts} == {"k", "r"}
     assert any(post.summary for post in posts)

@@ -115,12 +115,6 @@ def take_furniture(text):
     return body, content
 
 
-def find_info_code(text):
-    """The info code of the last share link in `text`, or None."""
-    codes = SHARE_URL.findall(text)
-    return codes[-1] if codes else None
-
-
 def find_mentions(html_text):
     """`(market, code)` of every stock or board the HTML links to, first mention first."""
     seen = {}

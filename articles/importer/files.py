@@ -61,19 +61,21 @@ def _walk_directory(root):
     for directory, subdirectories, names in os.walk(root):
         subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
         for name in sorted(names):
-            path = Path(directory) / name
+            path = os.path.join(directory, name)
             if is_post_name(name):
                 yield _read_file(path)
             elif not name.startswith("."):
-                yield Outcome(str(path), Status.SKIPPED, reason="not a post file name")
+                yield Outcome(path, Status.SKIPPED, reason="not a post file name")
 
 
 def _read_file(path):
     try:
-        stat = path.stat()
+        stat = os.stat(path)
         if stat.st_size > MAX_POST_BYTES:
             return _too_large(str(path), stat.st_size)
-        return PostFile(str(path), path.read_bytes(), datetime.datetime.fromtimestamp(stat.st_mtime, datetime.UTC))
+        with open(path, "rb") as file:
+            data = file.read()
+        return PostFile(str(path), data, datetime.datetime.fromtimestamp(stat.st_mtime, datetime.UTC))
     except OSError as error:
         return Outcome(str(path), Status.FAILED, reason=f"cannot read the file: {error.strerror or error}")
 

@@ -144,9 +144,11 @@ def _story(rng, category, published_at, number):
         tags=[category.name],
         original_url="" if info_code else f"http://{rng.choice(ORIGINAL_HOSTS)}.eastmoney.com/news/1354,{number}.html",
     )
-    if emnews and rng.random() < 0.5:
+    charted = rng.random() < 0.4
+    # 2021-style rolling news (one paragraph, no charts) is half of 东财滚动新闻 among uncharted posts.
+    if emnews and not charted and rng.random() < 0.5:
         return post.key, _old_emnews(rng, post, sentences)
-    if rng.random() < 0.4:
+    if charted:
         post.charts = [
             Chart(market, code, "r" if rng.random() < 0.2 else "k")
             for market, code, _ in rng.sample(STOCKS, rng.randint(1, 3))

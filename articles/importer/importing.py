@@ -20,7 +20,7 @@ from articles.models import OriginalFile
 
 from .files import PostFile, iter_post_files
 from .frontmatter import PostFileError
-from .parsing import content_hash, decode, parse_posts, quick_key
+from .parsing import content_hash, parse_posts, quick_key
 from .report import Outcome, Status, Summary
 from .writing import Candidate, Lookups, keep_latest, write_posts
 
@@ -32,7 +32,7 @@ class Batch:
     """One batch between reading and writing: outcomes known so far, and files waiting to be parsed."""
 
     outcomes: list[Outcome] = field(default_factory=list)
-    to_parse: list[tuple[PostFile, str, str]] = field(default_factory=list)  # file, text, sha256
+    to_parse: list[tuple[PostFile, str]] = field(default_factory=list)  # file, sha256
 
 
 def import_posts(
@@ -67,7 +67,7 @@ def import_posts(
         waiting = collections.deque()
         for items in _batched(iter_post_files(paths), batch_size):
             batch = _read(items, force)
-            waiting.append((batch, parsers.submit([(text, file.file_id) for file, text, _ in batch.to_parse])))
+            waiting.append((batch, parsers.submit([(file.data, file.file_id) for file, _ in batch.to_parse])))
             if len(waiting) > workers:
                 finish(*waiting.popleft())
         while waiting:
@@ -101,49 +101,41 @@ class Parsers:
             # After an error, don't wait for batches nobody will write.
             self.pool.shutdown(wait=exc_type is None, cancel_futures=True)
 
-    def submit(self, texts):
+    def submit(self, files):
         self.submitted += 1
-        if self.workers and self.submitted > 1 and len(texts) >= self.MIN_PARALLEL:
+        if self.workers and self.submitted > 1 and len(files) >= self.MIN_PARALLEL:
             if self.pool is None:
                 self.pool = ProcessPoolExecutor(
                     self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=django.setup
                 )
-            return self.pool.submit(parse_posts, texts)
+            return self.pool.submit(parse_posts, files)
         done = Future()
-        done.set_result(parse_posts(texts))
+        done.set_result(parse_posts(files))
         return done
 
 
 def _read(items, force):
     batch = Batch()
-    files = []
-    for item in items:
-        if isinstance(item, Outcome):
-            batch.outcomes.append(item)
-            continue
-        try:
-            files.append((item, decode(item.data)))
-        except PostFileError as error:
-            batch.outcomes.append(Outcome(item.path, Status.FAILED, reason=str(error)))
-
+    files = [item for item in items if isinstance(item, PostFile)]
+    batch.outcomes = [item for item in items if isinstance(item, Outcome)]
     # A re-import mostly meets files it has seen: one query finds their stored hashes, and an
-    # unchanged file is done without being parsed.
-    keys = [quick_key(text, file.file_id) for file, text in files]
+    # unchanged file is done without being decoded or parsed.
+    keys = [quick_key(file.data, file.file_id) for file in files]
     stored = {} if force else dict(_stored_hashes(keys))
-    for (file, text), key in zip(files, keys, strict=True):
+    for file, key in zip(files, keys, strict=True):
         sha256 = content_hash(file.data)
         if stored.get(key) == sha256:
             batch.outcomes.append(Outcome(file.path, Status.UNCHANGED, key=key))
         else:
-            batch.to_parse.append((file, text, sha256))
+            batch.to_parse.append((file, sha256))
     return batch
 
 
 def _write(batch, parsed, lookups, overwrite_edited, force):
     outcomes, candidates = [], []
-    for (file, text, sha256), (post, compressed) in zip(batch.to_parse, parsed, strict=True):
+    for (file, sha256), (post, compressed) in zip(batch.to_parse, parsed, strict=True):
         if isinstance(post, PostFileError):
-            outcomes.append(Outcome(file.path, Status.FAILED, key=quick_key(text, file.file_id), reason=str(post)))
+            outcomes.append(Outcome(file.path, Status.FAILED, key=quick_key(file.data, file.file_id), reason=str(post)))
         else:
             candidates.append(Candidate(file, sha256, compressed, post))
     candidates, duplicates = keep_latest(candidates)

@@ -2,6 +2,7 @@
 
 import datetime
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 from taggit.models import Tag
@@ -9,10 +10,11 @@ from taggit.models import Tag
 from articles.models import Category, OriginalFile, Post, Source, Stock
 from articles.tagging import normalize_tag
 
-from .body import Chart, find_info_code, parse_body
+from .body import SHARE_URL, Chart, parse_body
 from .frontmatter import PostFileError, date_from_key, parse_date, read_front_matter, split_front_matter
 
 KEY_LENGTH = Post._meta.get_field("key").max_length
+SHARE_URL_BYTES = re.compile(SHARE_URL.pattern.encode())
 # Jekyll's `published: false` keeps a post off the site: it becomes a draft.
 UNPUBLISHED = {"false", "no", "off"}
 
@@ -66,9 +68,10 @@ def post_key(info_code, file_id):
     return key
 
 
-def quick_key(text, file_id):
-    """The key parse_post will find, without parsing: what a re-import needs to skip unchanged files."""
-    return post_key(find_info_code(text), file_id)
+def quick_key(data, file_id):
+    """The key parse_post will find, read from the raw bytes: a re-import skips unchanged files unparsed."""
+    codes = SHARE_URL_BYTES.findall(data)
+    return post_key(codes[-1].decode() if codes else None, file_id)
 
 
 def parse_post(text, file_id):
@@ -173,17 +176,17 @@ def _check_lengths(post):
             )
 
 
-def parse_posts(texts):
-    """For each `(text, file_id)`: `(ParsedPost or the PostFileError saying why not, compressed text)`.
+def parse_posts(files):
+    """For each `(data, file_id)`: `(ParsedPost or the PostFileError saying why not, compressed text)`.
 
     This is the CPU-heavy part of an import, so it runs in worker processes: it takes and returns only
     picklable values, and compresses the original text for OriginalFile while it is at it.
     """
     results = []
-    for text, file_id in texts:
+    for data, file_id in files:
         try:
-            post = parse_post(text, file_id)
+            text = decode(data)
+            results.append((parse_post(text, file_id), OriginalFile.compress(text)))
         except PostFileError as error:
-            post = error
-        results.append((post, OriginalFile.compress(text)))
+            results.append((error, None))
     return results

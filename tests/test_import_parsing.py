@@ -4,10 +4,12 @@ import datetime
 import zoneinfo
 
 import pytest
+import yaml
 
 from articles.importer import PostFileError, parse_post
 from articles.importer.body import parse_body
 from articles.importer.files import PostFile
+from articles.importer.frontmatter import read_front_matter
 from articles.importer.parsing import decode
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -275,3 +277,32 @@ def test_untrusted_html_is_sanitised_but_images_and_links_survive():
         assert bad not in html
     assert '<a href="https://example.org/" rel="noopener noreferrer">好链接</a>' in html
     assert '<img src="https://img.example/a.jpg" alt="图">' in html
+
+
+@pytest.mark.parametrize(
+    "front",
+    [
+        'layout: post\ntitle: "开站大吉"\ndate: 2021-12-01 13:33:50\ncategories: sitenews\ntags: 站长消息',
+        'title: 他说"好" 就行\ndate: 2022-05-25 13:51:07 +0800\ncategories: 21shijijingjibaodao  nancailicaitong',
+        "title: C# 入门\ncategories: anxinguojizhengquan(xianggang)\ntags: 安信国际证券(香港)新闻\npublished: false",
+        'title: ""\ndate:  +0800\ncategories: emnews\ntags:',
+    ],
+)
+def test_simple_front_matter_is_read_as_yaml_reads_it(front):
+    data, note = read_front_matter(front)
+
+    assert note is None
+    strict = yaml.load(front, Loader=yaml.BaseLoader)
+    assert data == strict
+
+
+@pytest.mark.parametrize(
+    "front",
+    ['title: "a \\" b"', "tags:\n  - 一\n  - 二", "title: x # 注释", "categories: [a, b]", "title: 'single'"],
+)
+def test_front_matter_beyond_simple_lines_goes_to_yaml(front):
+    data, note = read_front_matter(front)
+
+    assert note is None
+    strict = yaml.load(front, Loader=yaml.BaseLoader)
+    assert data == strict

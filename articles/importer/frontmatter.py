@@ -14,6 +14,13 @@ KNOWN_KEYS = ("layout", "title", "date", "categories", "category", "tags", "publ
 OLD_SITE_ZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
+# `key: value` where value is a YAML plain scalar (no indicator first, no `: ` or ` #` inside) or a
+# double-quoted one without escapes; both then mean exactly their text.
+SIMPLE_LINE = re.compile(
+    r"(?P<key>[A-Za-z_][A-Za-z0-9_]*):"
+    r"(?:[ \t]+(?:\"(?P<quoted>[^\"\\]*)\"|(?P<plain>[^\s\-?:,\[\]{}#&*!|>'\"%@`](?:[^:#]|:(?=\S)|(?<=\S)#)*?)))?"
+    r"[ \t]*"
+)
 KEY_LINE = re.compile(rf"^(?P<key>{'|'.join(KNOWN_KEYS)})[ \t]*:[ \t]*(?P<value>.*?)[ \t]*$")
 LIST_ITEM = re.compile(r"^[ \t]*-[ \t]+(?P<value>.*?)[ \t]*$")
 DATE = re.compile(
@@ -50,6 +57,8 @@ def read_front_matter(front):
     The crawler wrote titles with unescaped inner quotes, so strict YAML parsing falls back to
     reading `key: value` lines rather than rejecting the post.
     """
+    if simple := _read_simple(front):
+        return simple, None
     try:
         data = yaml.load(front, Loader=YAML_LOADER)
     except yaml.YAMLError as error:
@@ -62,6 +71,24 @@ def read_front_matter(front):
     if not isinstance(data, dict):
         return _read_lines(front), "front matter is not a YAML mapping; read it line by line"
     return {key: data[key] for key in KNOWN_KEYS if key in data}, None
+
+
+def _read_simple(front):
+    """The front matter as YAML reads it, when every line is a `key: plain` or `key: "quoted"` pair.
+
+    That is the crawler's usual output, and this reading is a fraction of a YAML parse; any other
+    line (lists, escapes, comments, inner quotes) returns None and the front matter goes to YAML.
+    """
+    values = {}
+    for line in front.split("\n"):
+        match = SIMPLE_LINE.fullmatch(line)
+        if match is None:
+            if line.strip():
+                return None
+            continue
+        value = match["quoted"] if match["quoted"] is not None else (match["plain"] or "")
+        values[match["key"]] = value
+    return {key: values[key] for key in KNOWN_KEYS if key in values} or None
 
 
 def _read_lines(front):

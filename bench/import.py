@@ -48,7 +48,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="finews-bench-") as corpus:
         started = time.perf_counter()
         run([*MANAGE, "generate_posts", corpus, "--count", str(args.count), "--seed", str(args.seed)])
-        print(f"generated {args.count:,} posts in {time.perf_counter() - started:.1f} s")
+        load = os.getloadavg()[0]
+        print(f"generated {args.count:,} posts in {time.perf_counter() - started:.1f} s; load average {load:.2f}")
         recreate(admin_url, template)
         run([*MANAGE, "migrate", "--no-input", "-v0"], database=server._replace(path=f"/{template}").geturl())
         results = {"first import": [], "unchanged re-import": []}
@@ -66,6 +67,8 @@ def main():
     print(
         f"\nmedians of {args.rounds} round(s), {args.count:,} generated posts, import_posts {' '.join(extra)}".rstrip()
     )
+    # The machine may be shared: the load says how much of it the benchmark had.
+    print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
     for label, rounds in results.items():
         medians = {key: statistics.median(r[key] for r in rounds) for key in rounds[0] if key != "summary"}
         print(f"  {label}: {describe(medians)}")

@@ -7,7 +7,8 @@ from django.conf import settings
 from articles.models import Post
 
 from .body import Chart
-from .jekyll import OLD_SITE_ZONE, render_post
+from .frontmatter import OLD_SITE_ZONE
+from .jekyll import render_post
 from .parsing import ParsedPost
 
 

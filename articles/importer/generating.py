@@ -14,7 +14,8 @@ from pathlib import Path
 from pypinyin import lazy_pinyin
 
 from .body import Chart
-from .jekyll import OLD_SITE_ZONE, back_links, chart_block, format_date, front_matter, share_link, source_line
+from .frontmatter import OLD_SITE_ZONE
+from .jekyll import back_links, chart_block, format_date, front_matter, share_link, source_line
 from .parsing import ParsedPost
 
 PUBLISHERS = [
@@ -56,21 +57,23 @@ MALFORMED = ["no front matter", "unterminated", "empty", "bad date", "not utf-8"
 
 
 @dataclass
-class Category:
+class Section:
+    """A category of generated posts: its slug and name, its publisher (None: any), its share of posts."""
+
     slug: str
     name: str
     source: str | None
     weight: float
 
 
-def categories():
+def make_sections():
     """About 50 sections: 东财滚动新闻, one per publisher (slugs spelled as the old site did), and topics."""
-    found = [Category(*EMNEWS, None, 0.0)]
+    found = [Section(*EMNEWS, None, 0.0)]
     for name in PUBLISHERS:
         slug = "".join(lazy_pinyin(name))
-        found.append(Category(slug, f"{name}新闻", name, 0.0))
-    found.append(Category("21shijijingjibaodao 21caijingAPP", "21世纪经济报道 21财经APP新闻", "21世纪经济报道", 0.0))
-    found += [Category(slug, name, None, 0.0) for slug, name in SECTIONS]
+        found.append(Section(slug, f"{name}新闻", name, 0.0))
+    found.append(Section("21shijijingjibaodao 21caijingAPP", "21世纪经济报道 21财经APP新闻", "21世纪经济报道", 0.0))
+    found += [Section(slug, name, None, 0.0) for slug, name in SECTIONS]
     # A Zipf-like tail, with 东财滚动新闻 holding a third of all posts.
     tail = [1 / rank for rank in range(1, len(found))]
     for category, weight in zip(found[1:], tail, strict=True):
@@ -85,7 +88,7 @@ def generate_posts(directory, *, count, seed=0):
     root = Path(directory)
     for folder in ("_posts", "old_post"):
         (root / folder).mkdir(parents=True, exist_ok=True)
-    sections = categories()
+    sections = make_sections()
     weights = [category.weight for category in sections]
     start = datetime.datetime(2021, 12, 1, 8, tzinfo=OLD_SITE_ZONE)
     malformed = 0

@@ -2,13 +2,12 @@
 
 import json
 import re
-import zoneinfo
 
-from articles.models import Post
+from articles.models import Post, StockChart
 
 from .body import bracket_source
+from .frontmatter import OLD_SITE_ZONE
 
-OLD_SITE_ZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
 SHARE_PATH = "/html_News/NewsShare.html"
 # Values YAML reads back as the same plain string; anything else is written double-quoted.
 PLAIN_SCALAR = re.compile(r"[^\s\"'#:\[\]{},&*!|>%@`?-][^\"#:\[\]{},]*(?<!\s)")
@@ -48,12 +47,9 @@ def format_date(moment):
 
 def chart_block(chart):
     """An `EM_StockImg` block as EastMoney embedded it, after its hidden spacer paragraph."""
-    symbol = f"{chart.market}.{chart.code}"
-    image = (
-        chart.image_url
-        or f"https://webquoteklinepic.eastmoney.com/GetPic.aspx?nid={symbol}&imageType={chart.chart_type}"
-    )
-    quote = chart.quote_url or f"http://quote.eastmoney.com/unify/r/{symbol}"
+    # The stored URLs, else EastMoney's for the symbol, as the article page shows them.
+    shown = StockChart(**chart.as_dict())
+    image, quote = shown.image_src, shown.quote_href
     label = "K图" if chart.chart_type == "k" else "分时图"
     return (
         '<p style="display:none;height:1px;overflow:hidden;"><br /></p>'

@@ -95,7 +95,8 @@ def parse_post(text, file_id):
         published_at = date_from_key(key) or date_from_key(file_id)
         if published_at is None:
             raise PostFileError("no date, and the info code / file id does not start with YYYYMMDD")
-        warnings.append(f"empty date; took {published_at:%Y-%m-%d} from the file id")
+        origin = "info code" if date_from_key(key) and body.info_code else "file id"
+        warnings.append(f"empty date; took {published_at:%Y-%m-%d} from the {origin}")
 
     slugs = _values(meta.get("categories", meta.get("category")))
     category_slug = slugs[0] if slugs else body.back_link_slug

@@ -297,11 +297,11 @@ def test_queries_per_batch_do_not_grow_with_the_number_of_posts(db, tmp_path, dj
     for n in range(100, 160):
         write(tmp_path / "batch", f"2022-05-21-NW{n}.md", post_text(f"NW{n}", title=f"新闻{n}", charts=["1.000001"]))
 
-    # Expect 20 queries for 60 new posts in one batch: categories and sources (the caches), stored hashes,
-    # tags and stocks (first sight in this run), savepoint, relaxed commit, the existing posts, posts at
-    # the same times, taken slugs, post ids, COPY posts and their history, chart ids, COPY charts and
-    # their history, COPY tag links, stock links and original files, release savepoint.
-    with django_assert_max_num_queries(20):
+    # Expect 18 queries for 60 new posts in one batch: categories and sources (the caches), the keys'
+    # stored hashes, tags and stocks (first sight in this run), savepoint, relaxed commit, posts at the
+    # same times, post ids, COPY posts and their history, chart ids, COPY charts and their history, COPY
+    # tag links, stock links and original files, release savepoint.
+    with django_assert_max_num_queries(18):
         out, _ = run(tmp_path / "batch")
 
     assert "60 created" in out
@@ -323,3 +323,12 @@ def test_worker_processes_parse_to_the_same_result(db, tmp_path):
 
     assert out_here.split(" in ")[0] == out.split(" in ")[0]
     assert snapshot() == parsed_by_workers
+
+
+def test_a_slug_taken_by_an_editors_post_gets_a_suffix(db, posts_dir, make_post):
+    make_post(slug="nw1", key=None)
+
+    out, _ = run(posts_dir)
+
+    assert "2 created" in out
+    assert Post.objects.get(key="NW1").slug == "nw1-2"

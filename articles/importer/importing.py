@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import django
 from django.db import transaction
 
-from articles.models import OriginalFile
+from articles.models import Post
 
 from .files import PostFile, iter_post_files
 from .frontmatter import PostFileError
@@ -32,7 +32,8 @@ class Batch:
     """One batch between reading and writing: outcomes known so far, and files waiting to be parsed."""
 
     outcomes: list[Outcome] = field(default_factory=list)
-    to_parse: list[tuple[PostFile, str]] = field(default_factory=list)  # file, sha256
+    # file, sha256, and its key when no post has it yet
+    to_parse: list[tuple[PostFile, str, str | None]] = field(default_factory=list)
 
 
 def import_posts(
@@ -67,7 +68,7 @@ def import_posts(
         waiting = collections.deque()
         for items in _batched(iter_post_files(paths), batch_size):
             batch = _read(items, force)
-            waiting.append((batch, parsers.submit([(file.data, file.file_id) for file, _ in batch.to_parse])))
+            waiting.append((batch, parsers.submit([(file.data, file.file_id) for file, *_ in batch.to_parse])))
             if len(waiting) > workers:
                 finish(*waiting.popleft())
         while waiting:
@@ -121,23 +122,23 @@ def _read(items, force):
     # A re-import mostly meets files it has seen: one query finds their stored hashes, and an
     # unchanged file is done without being decoded or parsed.
     keys = [quick_key(file.data, file.file_id) for file in files]
-    stored = {} if force else dict(_stored_hashes(keys))
+    stored = dict(Post.objects.filter(key__in=keys).values_list("key", "original_file__sha256"))
     for file, key in zip(files, keys, strict=True):
         sha256 = content_hash(file.data)
-        if stored.get(key) == sha256:
+        if stored.get(key, "") == sha256 and not force:
             batch.outcomes.append(Outcome(file.path, Status.UNCHANGED, key=key))
         else:
-            batch.to_parse.append((file, sha256))
+            batch.to_parse.append((file, sha256, key if key not in stored else None))
     return batch
 
 
 def _write(batch, parsed, lookups, overwrite_edited, force):
     outcomes, candidates = [], []
-    for (file, sha256), (post, compressed) in zip(batch.to_parse, parsed, strict=True):
+    for (file, sha256, new_key), (post, compressed) in zip(batch.to_parse, parsed, strict=True):
         if isinstance(post, PostFileError):
             outcomes.append(Outcome(file.path, Status.FAILED, key=quick_key(file.data, file.file_id), reason=str(post)))
         else:
-            candidates.append(Candidate(file, sha256, compressed, post))
+            candidates.append(Candidate(file, sha256, compressed, post, known_new=post.key == new_key))
     candidates, duplicates = keep_latest(candidates)
     outcomes += duplicates
     if candidates:
@@ -150,7 +151,3 @@ def _batched(iterable, size):
     iterator = iter(iterable)
     while batch := list(itertools.islice(iterator, size)):
         yield batch
-
-
-def _stored_hashes(keys):
-    return OriginalFile.objects.filter(post__key__in=keys).values_list("post__key", "sha256")

@@ -45,6 +45,8 @@ class Candidate:
     sha256: str
     compressed_text: bytes
     post: ParsedPost
+    # The read step found no post with this key: in a batch, it is inserted without further checks.
+    known_new: bool = False
 
     @property
     def recency(self):
@@ -121,12 +123,13 @@ def write_posts(candidates, lookups, *, overwrite_edited=False, force=False):
     that only the offending one fails, with the database's reason.
     """
     lookups.prepare([candidate.post for candidate in candidates])
+    batch = len(candidates) > 1
     try:
         with transaction.atomic():
             _relax_commit()
-            return _write(candidates, lookups, overwrite_edited=overwrite_edited, force=force)
+            return _write(candidates, lookups, overwrite_edited=overwrite_edited, force=force, optimistic=batch)
     except DatabaseError as error:
-        if len(candidates) == 1:
+        if not batch:
             return [candidates[0].outcome(Status.FAILED, f"the database rejected it: {error}".strip())]
     outcomes = []
     for candidate in candidates:
@@ -158,15 +161,26 @@ def keep_latest(candidates):
     return list(latest.values()), skipped
 
 
-def _write(candidates, lookups, *, overwrite_edited, force):
-    keys = [c.post.key for c in candidates]
-    codes = [c.post.info_code for c in candidates if c.post.info_code]
+def _write(candidates, lookups, *, overwrite_edited, force, optimistic):
+    """Decide each candidate's fate and write the batch.
+
+    Optimistic (a whole batch): posts the read step found no row for are inserted without looking for
+    a post holding their info code or slug, which on a first import saves the batch two queries. Should
+    one collide, the database rejects the batch and write_posts retries post by post, checking all.
+    """
+    checked = [c for c in candidates if not (optimistic and c.known_new)]
+    keys = [c.post.key for c in checked]
+    codes = [c.post.info_code for c in checked if c.post.info_code]
     # One query: the posts these keys name (locked against a concurrent editor save), and any post
     # already holding one of the info codes under another key.
-    found = list(
-        Post.objects.select_for_update(of=("self",))
-        .filter(Q(key__in=keys) | Q(info_code__in=codes))
-        .select_related("original_file")
+    found = (
+        list(
+            Post.objects.select_for_update(of=("self",))
+            .filter(Q(key__in=keys) | Q(info_code__in=codes))
+            .select_related("original_file")
+        )
+        if checked
+        else []
     )
     existing = {post.key: post for post in found}
     code_owners = {post.info_code: post for post in found if post.info_code}
@@ -196,7 +210,7 @@ def _write(candidates, lookups, *, overwrite_edited, force):
 
     now = timezone.now()
     _warn_likely_duplicates(creates)
-    outcomes += _create(creates, lookups, now)
+    outcomes += _create(creates, lookups, now, check_slugs=not optimistic)
     outcomes += _update(updates, lookups, now)
     return outcomes
 
@@ -247,7 +261,7 @@ def _imported_values(post, lookups, now):
     }
 
 
-def _create(candidates, lookups, now):
+def _create(candidates, lookups, now, *, check_slugs):
     if not candidates:
         return []
     ids = reserve_ids(Post, len(candidates))
@@ -255,7 +269,7 @@ def _create(candidates, lookups, now):
         {"id": pk, "key": candidate.post.key, "created_at": now, **_imported_values(candidate.post, lookups, now)}
         for pk, candidate in zip(ids, candidates, strict=True)
     ]
-    _assign_slugs(rows)
+    _assign_slugs(rows, check=check_slugs)
     insert_rows(Post, rows)
     _insert_history(candidates, rows, "+", now)
     pairs = list(zip(candidates, ids, strict=True))
@@ -264,16 +278,16 @@ def _create(candidates, lookups, now):
     return [candidate.outcome(Status.CREATED) for candidate in candidates]
 
 
-def _assign_slugs(rows):
-    """Slugs from the keys, as Post.slug_base() makes them, without a query per post.
+def _assign_slugs(rows, *, check):
+    """Slugs from the keys, as Post.slug_base() makes them; with `check`, made unique against the table.
 
-    Two keys of one batch that slugify alike collide on insert; the batch is then retried post by post,
-    and unique_slug() sees the first one.
+    Unchecked (a first import's batch), a slug another post holds makes the insert fail and the batch
+    is retried post by post, checked.
     """
     # Keys are the info code or the file id, so slugify(key) is slug_base(); Post's own fallback covers
     # keys that slugify to nothing (file names in Chinese).
     bases = [slugify(row["key"]) or Post(key=row["key"], title=row["title"]).slug_base() for row in rows]
-    taken = set(Post.objects.filter(slug__in=bases).values_list("slug", flat=True))
+    taken = set(Post.objects.filter(slug__in=bases).values_list("slug", flat=True)) if check else set()
     for row, base in zip(rows, bases, strict=True):
         row["slug"] = unique_slug(Post, base) if base in taken else base
 

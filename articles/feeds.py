@@ -5,14 +5,17 @@ Each feed class serves both formats: one instance per format, chosen by the URL'
 """
 
 from django.contrib.syndication.views import Feed
+from django.core.cache import cache
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.encoding import escape_uri_path
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from taggit.models import Tag
 
 from .models import Category, Source, Stock
 from .templatetags.news import absolute
-from .views import reader_page, scoped_posts, set_last_modified, site_state
+from .views import LINKED_FRAGMENT_SECONDS, reader_page, scoped_posts, set_last_modified, site_state
 
 FEED_TYPES = {"rss": Rss201rev2Feed, "atom": Atom1Feed}
 ITEMS = 30
@@ -111,13 +114,24 @@ class StockFeed(PostFeed):
 
 
 def feed_view(feed_class):
-    """A view serving `feed_class` as RSS or Atom, by the URL's `format`, cached like listings."""
+    """A view serving `feed_class` as RSS or Atom, by the URL's `format`.
+
+    A feed shows other posts, so, like the home page's blocks, its XML is kept under the site's
+    last change and built again only after something changed.
+    """
     feeds = {name: feed_class(feed_type) for name, feed_type in FEED_TYPES.items()}
 
     @reader_page(max_age=300)
     def view(request, format, **kwargs):
+        state = site_state()
+        key = f"feed:{escape_uri_path(request.path)}:{state.key}"
+        xml = cache.get(key)
+        if xml is None:
+            xml = feeds[format](request, **kwargs).content
+            cache.set(key, xml, LINKED_FRAGMENT_SECONDS)
+        response = HttpResponse(xml, content_type=FEED_TYPES[format].content_type)
         # The site's last change, not the newest item's date, so a removed item also counts.
-        return set_last_modified(feeds[format](request, **kwargs), site_state().last_change)
+        return set_last_modified(response, state.last_change)
 
     return view
 

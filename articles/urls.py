@@ -34,6 +34,7 @@ urlpatterns = [
     path("source/<str:slug>/", views.source_detail, name="source_detail"),
     path("tag/<str:slug>/", views.tag_detail, name="tag_detail"),
     path("stock/<int:market>.<str:code>/", views.stock_detail, name="stock_detail"),
+    path("search/", views.search, name="search"),
     path("api/new-posts", views.new_posts, name="new_posts"),
     # Feeds: /rss.xml, /atom.xml and the same under each listing.
     path("<feed_format:format>.xml", feeds.latest, name="feed"),

@@ -24,7 +24,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
-from django.utils.http import http_date
+from django.utils.html import format_html
+from django.utils.http import http_date, urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import conditional_page
 from taggit.models import Tag
@@ -42,9 +43,12 @@ FRAGMENT_SECONDS = 600
 # Fragments built from other posts are keyed by the last change; this bounds what a hard delete,
 # which does not move it, leaves behind.
 LINKED_FRAGMENT_SECONDS = 60
+SEARCH_WORDS = 5
 # The new-posts notice counts up to this many; beyond it says "99+".
 NEW_POSTS_CAP = 99
 SITE_STATE_KEY = "articles:site-state"
+MENU_ITEM = '<li><a href="{}"{}>{}</a></li>'
+ARIA_CURRENT = mark_safe(' aria-current="page"')
 
 
 class MenuCategory(NamedTuple):
@@ -66,6 +70,16 @@ class SiteState:
 
     categories: list[MenuCategory]
     last_change: datetime.datetime | None
+
+    def __post_init__(self):
+        # The menu's <li> items, as they are and marked as the current page: built once with the
+        # state rather than escaped again on every page.
+        links = [("home", reverse("articles:home"), "首页")]
+        links += [(category.pk, category.url, category.name) for category in self.categories]
+        self.menu = [
+            (key, format_html(MENU_ITEM, url, "", name), format_html(MENU_ITEM, url, ARIA_CURRENT, name))
+            for key, url, name in links
+        ]
 
     @property
     def key(self):
@@ -161,12 +175,15 @@ def post_items(rows, hide_category=False):
     return mark_safe("".join(html.get(key, "") for key in keys.values()))
 
 
-def listing(request, template="articles/post_list.html", scope=(None, None), **context):
-    """One page of a newest-first listing of `scope`, with cursor links and the new-posts notice."""
-    page = paginate(request, page_rows(scoped_posts(*scope)), PER_PAGE)
+def listing(request, template="articles/post_list.html", scope=(None, None), posts=None, **context):
+    """One page of a newest-first listing of `scope` (or of `posts`, published ones, without the
+    new-posts notice), with cursor links."""
+    page = paginate(request, page_rows(scoped_posts(*scope) if posts is None else posts), PER_PAGE)
     if page.reached_top:
-        return redirect(request.path)
-    if page.is_first and page.posts:
+        kept = request.GET.copy()
+        kept.pop("after")
+        return redirect(f"{request.path}?{kept.urlencode()}" if kept else request.path)
+    if page.is_first and page.posts and posts is None:
         kind, pk = scope
         query = f"after={Cursor.of(page.posts[0])}" + (f"&scope={kind}:{pk}" if kind else "")
         context["poll_url"] = f"{reverse('articles:new_posts')}?{query}"
@@ -296,6 +313,28 @@ def stock_detail(request, market, code):
     )
 
 
+@reader_page(max_age=60)
+def search(request):
+    """Posts whose titles hold every word typed, newest first (a trigram index serves this on PostgreSQL)."""
+    words = request.GET.get("q", "").split()[:SEARCH_WORDS]
+    if not words:
+        return render(request, "articles/search.html", {"heading": "搜索"})
+    posts = Post.objects.published()
+    for word in words:
+        posts = posts.filter(title__icontains=word)
+    query = " ".join(words)
+    return listing(
+        request,
+        template="articles/search.html",
+        posts=posts,
+        query=query,
+        query_prefix=f"{urlencode({'q': query})}&",
+        heading=f"搜索：{query}",
+        kind="搜索",
+        description=f"标题含有「{query}」的财经资讯。",
+    )
+
+
 def article_links(post, stock_ids, tag_ids):
     """The posts an article links to: (older, newer in its category, related by stock or tag).
 
@@ -409,7 +448,8 @@ def share(request):
 def robots_txt(request):
     """Crawlers: keep out of the admin, previews and the JSON API; here are the sitemaps."""
     lines = ["User-agent: *"]
-    lines += [f"Disallow: {path}" for path in (reverse("admin:index"), "/preview/", "/api/")]
+    private = (reverse("admin:index"), "/preview/", reverse("articles:search"), "/api/")
+    lines += [f"Disallow: {path}" for path in private]
     lines += [
         f"Sitemap: {settings.SITE_URL}{reverse('sitemap_index')}",
         f"Sitemap: {settings.SITE_URL}{reverse('sitemap', args=['news'])}",

@@ -4,8 +4,7 @@ import json
 
 from django import template
 from django.conf import settings
-from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from articles.views import site_state
@@ -14,22 +13,15 @@ register = template.Library()
 
 # As json_script escapes: nothing in the data can close the <script> element.
 JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
-ARIA_CURRENT = mark_safe(' aria-current="page"')
 
 
 @register.simple_tag
 def category_nav(current=None):
-    """The site header's category menu; `current` (a category id, or "home") is marked as the page.
-
-    Built with format_html rather than a template: it is on every page, and this is several times
-    faster than rendering its two dozen links through the template engine.
-    """
-    links = [(reverse("articles:home"), current == "home", "首页")]
-    links += [(category.url, category.pk == current, category.name) for category in site_state().categories]
-    items = format_html_join(
-        "\n", '<li><a href="{}"{}>{}</a></li>', ((url, ARIA_CURRENT if here else "", name) for url, here, name in links)
+    """The site header's category menu; `current` (a category id, or "home") is marked as the page."""
+    items = "\n".join(current_item if key == current else item for key, item, current_item in site_state().menu)
+    return format_html(
+        '<nav class="category-nav" aria-label="栏目"><ul class="wrap">\n{}\n</ul></nav>', mark_safe(items)
     )
-    return format_html('<nav class="category-nav" aria-label="栏目"><ul class="wrap">\n{}\n</ul></nav>', items)
 
 
 @register.filter

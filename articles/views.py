@@ -18,6 +18,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
+from django.db import OperationalError, connection, transaction
 from django.db.models import Value, prefetch_related_objects
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -44,6 +45,7 @@ FRAGMENT_SECONDS = 600
 # which does not move it, leaves behind.
 LINKED_FRAGMENT_SECONDS = 60
 SEARCH_WORDS = 5
+SEARCH_TIMEOUT_MS = 500
 # The new-posts notice counts up to this many; beyond it says "99+".
 NEW_POSTS_CAP = 99
 SITE_STATE_KEY = "articles:site-state"
@@ -315,7 +317,12 @@ def stock_detail(request, market, code):
 
 @reader_page(max_age=60)
 def search(request):
-    """Posts whose titles hold every word typed, newest first (a trigram index serves this on PostgreSQL)."""
+    """Posts whose titles hold every word typed, newest first.
+
+    On PostgreSQL a trigram index serves words of three characters or more; a rare shorter word
+    can only be looked for post by post, so the search gets SEARCH_TIMEOUT_MS and, past it, asks
+    for a more specific word instead of tying up the database.
+    """
     words = request.GET.get("q", "").split()[:SEARCH_WORDS]
     if not words:
         return render(request, "articles/search.html", {"heading": "搜索"})
@@ -323,16 +330,22 @@ def search(request):
     for word in words:
         posts = posts.filter(title__icontains=word)
     query = " ".join(words)
-    return listing(
-        request,
-        template="articles/search.html",
-        posts=posts,
-        query=query,
-        query_prefix=f"{urlencode({'q': query})}&",
-        heading=f"搜索：{query}",
-        kind="搜索",
-        description=f"标题含有「{query}」的财经资讯。",
-    )
+    context = {"query": query, "heading": f"搜索：{query}", "kind": "搜索"}
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL statement_timeout = %s", [SEARCH_TIMEOUT_MS])
+            return listing(
+                request,
+                template="articles/search.html",
+                posts=posts,
+                query_prefix=f"{urlencode({'q': query})}&",
+                description=f"标题含有「{query}」的财经资讯。",
+                **context,
+            )
+    except OperationalError:
+        return render(request, "articles/search.html", {**context, "too_slow": True})
 
 
 def article_links(post, stock_ids, tag_ids):

@@ -5,6 +5,8 @@ import re
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from taggit.models import Tag
@@ -298,7 +300,10 @@ def test_search_finds_published_titles_holding_every_word_newest_first(client, m
 
     assert titles(response) == ["商汤临港智算中心有序复工"]
     assert '<meta name="robots" content="noindex, follow">' in response.content.decode()
-    assert titles(client.get(reverse("articles:search"), {"q": "商汤"})) == ["商汤发布新模型", "商汤临港智算中心有序复工"]
+    assert titles(client.get(reverse("articles:search"), {"q": "商汤"})) == [
+        "商汤发布新模型",
+        "商汤临港智算中心有序复工",
+    ]
 
 
 def test_search_pages_keep_the_query_in_their_links(client, charted_posts):
@@ -313,3 +318,12 @@ def test_empty_search_shows_just_the_form(client, db):
     assert response.status_code == 200
     assert 'type="search" name="q"' in response.content.decode()
     assert 'class="post-item"' not in response.content.decode()
+
+
+def test_search_runs_under_a_statement_timeout(client, published_post):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("articles:search"), {"q": "商汤"})
+
+    sql = [query["sql"] for query in captured.captured_queries]
+    assert "SET LOCAL statement_timeout = 500" in sql
+    assert titles(response) == [published_post.title]

@@ -6,6 +6,7 @@ import json
 import os
 import tarfile
 import zipfile
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -17,6 +18,7 @@ from articles.models import Category, OriginalFile, Post, Source, Stock, StockCh
 
 from .test_export_posts import empty_database, snapshot
 
+DATA = Path(__file__).resolve().parent / "data"
 CHART = (
     '<p style="display:none;"><br /></p><!-- EM_StockImg_Start --><p><a href="http://quote.eastmoney.com/unify/r/{0}">'
     '<img src="https://webquoteklinepic.eastmoney.com/GetPic.aspx?nid={0}&imageType=k" /></a></p>'
@@ -332,3 +334,38 @@ def test_a_slug_taken_by_an_editors_post_gets_a_suffix(db, posts_dir, make_post)
 
     assert "2 created" in out
     assert Post.objects.get(key="NW1").slug == "nw1-2"
+
+
+def test_every_kind_of_bad_file_is_reported_with_its_reason_and_nothing_is_stored(db, tmp_path):
+    report = tmp_path / "report.json"
+
+    run(DATA / "bad", report=str(report), fails=True)
+
+    reasons = {
+        entry["path"].rsplit("/", 1)[-1]: entry["reason"]
+        for entry in json.loads(report.read_text(encoding="utf-8"))["files"]
+    }
+    assert reasons == {
+        "2022-05-01-empty.md": "empty file",
+        "2022-05-02-no-front-matter.md": (
+            "no front matter: the file must start with a '---' line, not '沪指收涨0.5%，两市成交额放大。'"
+        ),
+        "2022-05-03-unterminated.md": "unterminated front matter: no closing '---' line",
+        "2022-05-04-bad-date.md": "unparseable date '2022-05-32 10:00:00': day is out of range for month",
+        "2022-05-05-gbk.md": "not UTF-8 text: byte 0xb1 at offset 25 cannot be decoded",
+        "2022-05-06-long-title.md": f"title too long (301 characters; the limit is 300): {'长' * 40!r}…",
+        "2022-05-07-no-category.md": "no category: `categories` is empty and no back-link names one",
+    }
+    assert not Post.objects.exists()
+    assert not Category.objects.exists()
+
+
+def test_scripts_handlers_javascript_urls_iframes_and_styles_never_reach_the_database(db):
+    run(DATA / "unsafe")
+
+    body = Post.objects.get(key="NW202205080000000001").body
+    for unsafe in ("<script", "onclick", "onerror", "javascript:", "<iframe", "style="):
+        assert unsafe not in body
+    assert '<a href="https://example.org/report" rel="noopener noreferrer">报告</a>' in body
+    assert '<img src="https://img.example/chart.png" alt="走势图">' in body
+    assert "<p>红字</p>" in body

@@ -54,6 +54,7 @@ def iter_post_files(paths):
 
 
 def is_post_name(name):
+    """Whether a file in a directory or archive is read as a post: named like one, and not hidden."""
     return not name.startswith(".") and POST_NAME.match(name) is not None
 
 

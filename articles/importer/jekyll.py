@@ -60,10 +60,12 @@ def chart_block(chart):
 
 
 def source_line(name):
+    """The `（文章来源：…）` paragraph naming the publisher."""
     return f'<p class="em_media">（文章来源：{_text(name)}）</p>'
 
 
 def share_link(info_code, base):
+    """The `<…/html_News/NewsShare.html?infoCode=…>` line; `base` is the host it points at."""
     return f"<{base}{SHARE_PATH}?infoCode={info_code}>"
 
 

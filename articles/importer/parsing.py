@@ -57,6 +57,7 @@ def decode(data):
 
 
 def content_hash(data):
+    """The SHA-256 of a file's bytes, as OriginalFile keeps it."""
     return hashlib.sha256(data).hexdigest()
 
 

@@ -10,9 +10,10 @@ number of queries whatever their length.
 """
 
 import datetime
+import hashlib
 import re
 from dataclasses import dataclass
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import NamedTuple
 
 from django.conf import settings
@@ -76,7 +77,7 @@ class SiteState:
     def __post_init__(self):
         # The menu's <li> items, as they are and marked as the current page: built once with the
         # state rather than escaped again on every page.
-        links = [("home", reverse("articles:home"), "首页")]
+        links = [("home", fixed_url("articles:home"), "首页")]
         links += [(category.pk, category.url, category.name) for category in self.categories]
         self.menu = [
             (key, format_html(MENU_ITEM, url, "", name), format_html(MENU_ITEM, url, ARIA_CURRENT, name))
@@ -140,9 +141,16 @@ def scoped_posts(kind=None, pk=None):
     return posts.filter(**{SCOPES[kind]: pk}) if kind else posts
 
 
+@lru_cache(maxsize=4096)
+def fixed_url(name, **kwargs):
+    """reverse() for links every page repeats (menu, header, footer, feeds), once per process:
+    the site's routes do not change while it runs."""
+    return reverse(name, kwargs=kwargs)
+
+
 def feed_links(name="feed", **kwargs):
     """{format: URL} of a feed route, for <link rel="alternate"> and the page's feed buttons."""
-    return {fmt: reverse(f"articles:{name}", kwargs={**kwargs, "format": fmt}) for fmt in ("rss", "atom")}
+    return {fmt: fixed_url(f"articles:{name}", **kwargs, format=fmt) for fmt in ("rss", "atom")}
 
 
 def page_rows(posts):
@@ -158,6 +166,12 @@ def post_items(rows, hide_category=False):
     A category, source or stock renamed meanwhile shows in old items after FRAGMENT_SECONDS.
     """
     keys = {row.pk: f"post-item:{row.pk}:{row.updated_at.timestamp()}:{int(hide_category)}" for row in rows}
+    # The whole list is also kept under a digest of its items: one lookup instead of thirty while
+    # no post on the page changes or moves.
+    list_key = "post-items:" + hashlib.md5("|".join(keys.values()).encode(), usedforsecurity=False).hexdigest()
+    joined = cache.get(list_key)
+    if joined is not None:
+        return joined
     html = cache.get_many(list(keys.values()))
     missing = [pk for pk, key in keys.items() if key not in html]
     if missing:
@@ -174,7 +188,9 @@ def post_items(rows, hide_category=False):
         }
         cache.set_many(fresh, FRAGMENT_SECONDS)
         html.update(fresh)
-    return mark_safe("".join(html.get(key, "") for key in keys.values()))
+    joined = mark_safe("".join(html.get(key, "") for key in keys.values()))
+    cache.set(list_key, joined, FRAGMENT_SECONDS)
+    return joined
 
 
 def listing(request, template="articles/post_list.html", scope=(None, None), posts=None, **context):

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from articles.views import site_state
+from articles.views import fixed_url, site_state
 
 register = template.Library()
 
@@ -22,6 +22,12 @@ def category_nav(current=None):
     return format_html(
         '<nav class="category-nav" aria-label="栏目"><ul class="wrap">\n{}\n</ul></nav>', mark_safe(items)
     )
+
+
+@register.simple_tag
+def site_url(name, **kwargs):
+    """{% url %} for links every page repeats, reversed once per process (views.fixed_url)."""
+    return fixed_url(name, **kwargs)
 
 
 @register.filter

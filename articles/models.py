@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from PIL import UnidentifiedImageError
-from pypinyin import lazy_pinyin
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItemBase
@@ -524,6 +523,10 @@ def shortcode_chart(match):
 
 def pinyin_slug(text, max_length=80):
     """An ASCII slug for Chinese text: `商汤复工` → `shang-tang-fu-gong`."""
+    # Imported here: pypinyin's dictionaries take 55 MB, which processes that never make a slug
+    # (import parse workers, most web requests) need not carry.
+    from pypinyin import lazy_pinyin
+
     return slugify(" ".join(lazy_pinyin(text)))[:max_length].strip("-")
 
 

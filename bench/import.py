@@ -7,8 +7,10 @@ The posts come from `manage.py generate_posts` (about 1% malformed on purpose, s
 and reports them). Each round imports into a fresh copy of a migrated template database on the server
 DATABASE_URL names: first the whole corpus, then the same files again (all unchanged). Reported per
 import: posts/s as the command measures it (files handled / its own elapsed time), the wall time of
-the whole command, the exact peak RSS of the import process (wait4), and the peak RSS of the process
-tree including parse workers (sampled every 50 ms). Both databases are dropped at the end.
+the whole command, its CPU time per post with its parse workers (PostgreSQL's own not included; a
+figure that a busy shared machine changes little), the exact peak RSS of the import process (wait4),
+and the peak RSS of the process tree including parse workers (sampled every 50 ms). Both databases
+are dropped at the end.
 """
 
 import argparse
@@ -76,7 +78,7 @@ def main():
 
 def describe(result):
     return (
-        f"{result['rate']:,.0f} posts/s (command), {result['wall']:.1f} s wall, "
+        f"{result['rate']:,.0f} posts/s (command), {result['wall']:.1f} s wall, {result['cpu_ms']:.2f} ms CPU/post, "
         f"peak RSS {result['rss_mb']:.0f} MB (import process), {result['tree_mb']:.0f} MB (with workers)"
         + (f"  [{result['summary']}]" if "summary" in result else "")
     )
@@ -107,6 +109,9 @@ def measure(command, database):
         "rate": float(rate[1].replace(",", "")),
         "wall": wall,
         "rss_mb": usage.ru_maxrss / 1024,
+        # CPU of the command and its parse workers (not PostgreSQL's), per post: what load on a shared
+        # machine does not change.
+        "cpu_ms": (usage.ru_utime + usage.ru_stime) * 1000 / sum(map(int, summary.groups())),
         "tree_mb": max(tree_peak[0], usage.ru_maxrss * 1024) / 2**20,
         "summary": summary[0],
     }

@@ -13,9 +13,9 @@ from django.utils.encoding import escape_uri_path
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from taggit.models import Tag
 
-from .models import Category, Source, Stock
+from .models import Source, Stock
 from .templatetags.news import absolute
-from .views import LINKED_FRAGMENT_SECONDS, reader_page, scoped_posts, set_last_modified, site_state
+from .views import LINKED_FRAGMENT_SECONDS, find_category, reader_page, scoped_posts, set_last_modified, site_state
 
 FEED_TYPES = {"rss": Rss201rev2Feed, "atom": Atom1Feed}
 ITEMS = 30
@@ -86,7 +86,7 @@ class CategoryFeed(PostFeed):
     kind = "category"
 
     def get_object(self, request, slug):
-        return get_object_or_404(Category.objects.filter(slug__iexact=slug))
+        return find_category(request, slug)
 
 
 class SourceFeed(PostFeed):
@@ -123,7 +123,7 @@ def feed_view(feed_class):
 
     @reader_page(max_age=300)
     def view(request, format, **kwargs):
-        state = site_state()
+        state = site_state(request)
         key = f"feed:{escape_uri_path(request.path)}:{state.key}"
         xml = cache.get(key)
         if xml is None:

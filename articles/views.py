@@ -63,6 +63,9 @@ class MenuCategory(NamedTuple):
     description: str
     url: str
 
+    def __str__(self):
+        return self.name
+
     def get_absolute_url(self):
         return self.url
 
@@ -94,18 +97,22 @@ class SiteState:
         return next((category for category in self.categories if category.slug.lower() == slug.lower()), None)
 
 
-def site_state():
-    """The SiteState, from one query made at most once a second per cache.
+def site_state(request=None):
+    """The SiteState, from one query made at most once a second per cache, read once per request.
 
     Last-Modified has one-second resolution, so a second-old value loses nothing, and a new or
     renamed category reaches the menu within a second without any invalidation code.
     """
-    state = cache.get(SITE_STATE_KEY)
+    state = getattr(request, "site_state", None)
     if state is None:
-        rows = list(Category.objects.annotate(last_change=Post.objects.last_change_expression()))
-        categories = [MenuCategory(c.pk, c.slug, c.name, c.description, c.get_absolute_url()) for c in rows]
-        state = SiteState(categories, rows[0].last_change if categories else None)
-        cache.set(SITE_STATE_KEY, state, 1)
+        state = cache.get(SITE_STATE_KEY)
+        if state is None:
+            rows = list(Category.objects.annotate(last_change=Post.objects.last_change_expression()))
+            categories = [MenuCategory(c.pk, c.slug, c.name, c.description, c.get_absolute_url()) for c in rows]
+            state = SiteState(categories, rows[0].last_change if categories else None)
+            cache.set(SITE_STATE_KEY, state, 1)
+        if request is not None:
+            request.site_state = state
     return state
 
 
@@ -209,7 +216,7 @@ def listing(request, template="articles/post_list.html", scope=(None, None), pos
     context["canonical"] = request.path + cursor
     context["items"] = post_items(page.posts, hide_category=scope[0] == "category")
     response = render(request, template, {"page": page, **context})
-    return set_last_modified(response, site_state().last_change)
+    return set_last_modified(response, site_state(request).last_change)
 
 
 def category_sections(state):
@@ -244,7 +251,7 @@ def category_sections(state):
 def home(request):
     """The newest posts, then each category's five newest, categories with the freshest news first."""
     newest = list(page_rows(Post.objects.published().order_by("-published_at", "-pk"))[:PER_PAGE])
-    state = site_state()
+    state = site_state(request)
     context = {
         "items": post_items(newest),
         "sections": category_sections(state),
@@ -265,9 +272,20 @@ def latest(request):
     )
 
 
+def find_category(request, slug):
+    """The category spelled `slug` in any case, from the site state when it is there, or Http404."""
+    category = site_state(request).category(slug)
+    if category is None:
+        try:
+            category = Category.objects.get_by_slug(slug)
+        except Category.DoesNotExist:
+            raise Http404("没有这个栏目") from None
+    return category
+
+
 @reader_page(max_age=60)
 def category_detail(request, slug):
-    category = site_state().category(slug) or get_object_or_404(Category.objects.filter(slug__iexact=slug))
+    category = find_category(request, slug)
     if category.slug != slug:
         return redirect(category, permanent=True)
     return listing(
@@ -282,7 +300,7 @@ def category_detail(request, slug):
 
 def legacy_category(request, slug):
     """The old site's `/category/<slug>.html` and `/<slug>/`: 301 to the category page, any case."""
-    return redirect(get_object_or_404(Category.objects.filter(slug__iexact=slug)), permanent=True)
+    return redirect(find_category(request, slug), permanent=True)
 
 
 @reader_page(max_age=60)
@@ -412,10 +430,10 @@ def article_fragments(post):
     return fragments
 
 
-def article_links_html(post, article):
+def article_links_html(request, post, article):
     """The article's neighbours in its category and its related posts as HTML, built again only
     after something changed on the site."""
-    key = f"article-links:{post.pk}:{site_state().key}"
+    key = f"article-links:{post.pk}:{site_state(request).key}"
     html = cache.get(key)
     if html is None:
         older, newer, related = article_links(post, article["stock_ids"], article["tag_ids"])
@@ -426,7 +444,7 @@ def article_links_html(post, article):
 
 def render_article(request, post, **context):
     article = article_fragments(post)
-    context = {"post": post, "article": article, "links": article_links_html(post, article), **context}
+    context = {"post": post, "article": article, "links": article_links_html(request, post, article), **context}
     return render(request, "articles/post_detail.html", context)
 
 
@@ -434,7 +452,7 @@ def render_article(request, post, **context):
 def post_detail(request, slug):
     post = get_object_or_404(Post.objects.published().select_related("category", "source"), slug=slug)
     response = render_article(request, post, current_category=post.category_id)
-    return set_last_modified(response, site_state().last_change)
+    return set_last_modified(response, site_state(request).last_change)
 
 
 def post_preview(request, pk):

@@ -61,6 +61,8 @@ def test_category_tag_stock_and_source_feeds_hold_only_their_posts(client, make_
 
     for url in urls[:3]:
         assert rss_titles(client.get(url)) == [published_post.title], url
+    category_feed = ET.fromstring(client.get(urls[0]).content).find("channel")
+    assert category_feed.findtext("title") == "上海证券报·中国证券网新闻 - finews 财经新闻"
     atom = ET.fromstring(client.get(urls[3]).content)
     assert [e.findtext(f"{ATOM}title") for e in atom.iter(f"{ATOM}entry")] == [published_post.title]
 

@@ -15,10 +15,11 @@ register = template.Library()
 JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
-@register.simple_tag
-def category_nav(current=None):
+@register.simple_tag(takes_context=True)
+def category_nav(context, current=None):
     """The site header's category menu; `current` (a category id, or "home") is marked as the page."""
-    items = "\n".join(current_item if key == current else item for key, item, current_item in site_state().menu)
+    menu = site_state(context.get("request")).menu
+    items = "\n".join(current_item if key == current else item for key, item, current_item in menu)
     return format_html(
         '<nav class="category-nav" aria-label="栏目"><ul class="wrap">\n{}\n</ul></nav>', mark_safe(items)
     )

@@ -219,6 +219,16 @@ def listing(request, template="articles/post_list.html", scope=(None, None), pos
     return set_last_modified(response, site_state(request).last_change)
 
 
+def union_all(parts):
+    """The rows of the sliced querysets `parts` in order: one UNION ALL query where the database
+    allows LIMIT inside one (PostgreSQL); SQLite, the zero-setup database, runs them one by one."""
+    if not parts:
+        return []
+    if connection.features.supports_slicing_ordering_in_compound:
+        return list(parts[0].union(*parts[1:], all=True))
+    return [row for part in parts for row in part]
+
+
 def category_sections(state):
     """The home page's category blocks as HTML: each category's five newest posts, the categories
     with the freshest news first. One UNION query of small index scans, one per category, run
@@ -234,7 +244,7 @@ def category_sections(state):
             for category in state.categories
         ]
         by_category = {}
-        for post in per_category[0].union(*per_category[1:], all=True) if per_category else []:
+        for post in union_all(per_category):
             by_category.setdefault(post.category_id, []).append(post)
         sections = [
             {"category": category, "posts": sorted(by_category[category.pk], key=lambda p: p.published_at)[::-1]}
@@ -404,7 +414,7 @@ def article_links(post, stock_ids, tag_ids):
         ]
     found = {"older": None, "newer": None}
     related = {}
-    for other in parts[0].union(*parts[1:], all=True):
+    for other in union_all(parts):
         if other.relation == "related":
             related.setdefault(other.pk, other)
         else:

@@ -37,9 +37,7 @@ def newsroom(make_post, published_post):
 
 
 @pytest.mark.parametrize("device", VIEWPORTS)
-def test_reader_goes_from_home_to_category_to_article_and_back_through_its_share_link(
-    browser_page, newsroom, device
-):
+def test_reader_goes_from_home_to_category_to_article_and_back_through_its_share_link(browser_page, newsroom, device):
     page = browser_page
     page.set_viewport_size(VIEWPORTS[device])
 

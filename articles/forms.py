@@ -8,8 +8,8 @@ from simple_history.models import to_historic
 
 from . import images
 from .html import sanitize_html
-from .models import Post, StockChart
-from .symbols import EXAMPLES, SymbolError, complete, parse_symbol
+from .models import Post, Stock, StockChart
+from .symbols import EXAMPLES, SymbolError, parse_symbol
 from .tagging import parse_tags
 
 
@@ -128,7 +128,7 @@ class StockChartForm(forms.ModelForm):
         market = None if cleaned.get("market") in (None, "") else cleaned["market"]
         if "symbol" in self.changed_data or market is None or not cleaned.get("code", "").strip():
             try:
-                parsed = complete(parse_symbol(cleaned.get("symbol", "")), market)
+                parsed = Stock.objects.complete(parse_symbol(cleaned.get("symbol", "")), market)
             except SymbolError as error:
                 raise forms.ValidationError({"symbol": str(error)}) from None
             cleaned["market"], cleaned["code"] = parsed.market, parsed.code

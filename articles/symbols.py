@@ -11,9 +11,23 @@ Accepted forms, case-insensitive:
 import re
 from dataclasses import dataclass
 
-from .models import Market, Stock
+from django.db import models
 
 EXAMPLES = "600519、sh600519、00020.HK、AAPL、116.00020"
+
+
+class Market(models.IntegerChoices):
+    """EastMoney market ids, as they appear in `nid=116.00020`."""
+
+    SHENZHEN = 0, "深圳"
+    SHANGHAI = 1, "上海"
+    BOARD = 90, "板块"
+    INDEX = 100, "全球指数"
+    NASDAQ = 105, "纳斯达克"
+    NYSE = 106, "纽约证券交易所"
+    NYSE_AMERICAN = 107, "美国证券交易所"
+    HONG_KONG = 116, "香港"
+
 
 US_MARKETS = {Market.NASDAQ, Market.NYSE, Market.NYSE_AMERICAN}
 # Wind/Reuters suffixes name the US exchange. `.A` is left out: `BRK.A` is a share class.
@@ -37,11 +51,6 @@ class Symbol:
 
     market: Market | None
     code: str
-
-    @property
-    def secid(self):
-        """EastMoney's `market.code` form, e.g. `116.00020`."""
-        return f"{int(self.market)}.{self.code}"
 
 
 def a_share_market(code):
@@ -111,16 +120,3 @@ def _parse(value):
     if US_TICKER.fullmatch(value):
         return Symbol(None, normalize_code(Market.NASDAQ, value))
     raise SymbolError(f"示例：{EXAMPLES}")
-
-
-def complete(symbol, market=None):
-    """`symbol` with its market filled in: a bare US ticker takes `market` (an editor's choice) when that is
-    a US exchange, else the exchange of a stock already on file; SymbolError when neither says."""
-    if symbol.market is not None:
-        return symbol
-    if market is not None and Market(market) in US_MARKETS:
-        return Symbol(Market(market), symbol.code)
-    known = Stock.objects.filter(code=symbol.code, market__in=US_MARKETS).values_list("market", flat=True).first()
-    if known is None:
-        raise SymbolError(f"「{symbol.code}」在哪个交易所？请在「市场」中选择纳斯达克、纽约证券交易所或美国证券交易所")
-    return Symbol(Market(known), symbol.code)

@@ -1,7 +1,7 @@
 import pytest
 
 from articles.models import Market, Stock
-from articles.symbols import Symbol, SymbolError, complete, normalize_code, parse_symbol
+from articles.symbols import Symbol, SymbolError, normalize_code, parse_symbol
 
 
 @pytest.mark.parametrize(
@@ -39,7 +39,6 @@ from articles.symbols import Symbol, SymbolError, complete, normalize_code, pars
 def test_typed_symbol_gives_market_and_code(typed, market, code):
     symbol = parse_symbol(typed)
     assert (symbol.market, symbol.code) == (market, code)
-    assert symbol.secid == f"{int(market)}.{code}"
 
 
 @pytest.mark.parametrize(("typed", "code"), [("AAPL", "AAPL"), ("brk.b", "BRK_B"), ("TSLA", "TSLA")])
@@ -78,10 +77,10 @@ def test_normalize_code_pads_hong_kong_and_rejects_letters_for_a_shares():
 
 @pytest.mark.django_db
 def test_bare_us_ticker_takes_the_chosen_exchange_or_a_known_stock():
-    assert complete(parse_symbol("BABA"), Market.NYSE) == Symbol(Market.NYSE, "BABA")
+    assert Stock.objects.complete(parse_symbol("BABA"), Market.NYSE) == Symbol(Market.NYSE, "BABA")
     Stock.objects.create(market=Market.NASDAQ, code="AAPL")
-    assert complete(parse_symbol("AAPL")) == Symbol(Market.NASDAQ, "AAPL")
+    assert Stock.objects.complete(parse_symbol("AAPL")) == Symbol(Market.NASDAQ, "AAPL")
     # A non-US market chosen by mistake does not override what is on file.
-    assert complete(parse_symbol("AAPL"), Market.HONG_KONG) == Symbol(Market.NASDAQ, "AAPL")
+    assert Stock.objects.complete(parse_symbol("AAPL"), Market.HONG_KONG) == Symbol(Market.NASDAQ, "AAPL")
     with pytest.raises(SymbolError, match="哪个交易所"):
-        complete(parse_symbol("MSFT"))
+        Stock.objects.complete(parse_symbol("MSFT"))

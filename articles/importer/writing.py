@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from taggit.models import Tag
 
-from articles.models import Category, OriginalFile, Post, Source, Stock, StockChart, TaggedPost, unique_slug
+from articles.models import Category, OriginalFile, Post, Source, Stock, StockChart, TaggedPost
+from articles.slugs import unique_slug
 
 from .body import Chart
 from .copying import insert_history, insert_rows, instance_values, reserve_ids

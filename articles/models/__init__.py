@@ -1,0 +1,31 @@
+"""The news data model, one module per concept:
+
+- `posts`: Post (what readers may see is `Post.objects.published()`) and its tags;
+- `categories`, `sources`: the site's sections and the publishers posts come from;
+- `stocks`: stocks and boards, and the stock charts posts embed;
+- `files`: the original files posts were imported from.
+"""
+
+from articles.symbols import Market
+
+from .categories import Category, CategoryQuerySet
+from .files import OriginalFile
+from .posts import Post, PostQuerySet, TaggedPost
+from .sources import Source
+from .stocks import STOCK_SHORTCODE, Stock, StockChart, StockQuerySet, shortcode_chart
+
+__all__ = [
+    "STOCK_SHORTCODE",
+    "Category",
+    "CategoryQuerySet",
+    "Market",
+    "OriginalFile",
+    "Post",
+    "PostQuerySet",
+    "Source",
+    "Stock",
+    "StockChart",
+    "StockQuerySet",
+    "TaggedPost",
+    "shortcode_chart",
+]

@@ -73,7 +73,7 @@ def _in_range(naive):
     if not EARLIEST_PUBLICATION.year - 1 <= naive.year <= LATEST_PUBLICATION.year:
         raise _out_of_range()
     moment = timezone.make_aware(naive)
-    if not EARLIEST_PUBLICATION <= moment <= LATEST_PUBLICATION:
+    if not EARLIEST_PUBLICATION <= moment < LATEST_PUBLICATION:
         raise _out_of_range()
     return moment
 

@@ -144,6 +144,29 @@ def test_malformed_page_cursor_is_a_400_saying_so(client, category, query):
     assert "链接有误" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"date": "9999-12-31"},
+        {"date": "0001-01-01"},
+        {"before": "99991231235959-1"},
+        {"before": "00010101000000-1"},
+        {"before": "19700101000000-1"},
+        {"before": "20220525135107-9999999999999999999"},
+        {"after": "99991231235959-1"},
+    ],
+)
+@pytest.mark.parametrize(
+    ("url", "search"),
+    [("/news/", {}), ("/category/shanghaizhengquanbao·zhongguozhengquanwang/", {}), ("/search/", {"q": "商汤"})],
+)
+def test_out_of_range_or_absurd_page_cursor_is_a_400_never_a_500(client, published_post, url, search, query):
+    response = client.get(url, {**search, **query})
+
+    assert response.status_code == 400
+    assert "链接有误" in response.content.decode()
+
+
 def test_deep_page_query_starts_at_the_cursor_instead_of_counting_past_earlier_pages(
     client, charted_posts, category, django_assert_max_num_queries, settings
 ):

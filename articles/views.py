@@ -273,7 +273,7 @@ def post_detail(request, slug):
     """An article. Slugs are made lower-case, so an upper-case spelling (`/news/NW2022…/`, as info
     codes are written) redirects to it, found by the same single indexed query."""
     posts = Post.objects.published().select_related("category", "source")
-    found = {post.slug: post for post in posts.filter(slug__in={slug, slug.lower()})}
+    found = {post.slug: post for post in posts.filter(slug__in={slug, slug.lower()}).order_by()}
     post = found.get(slug)
     if post is None:
         if slug.lower() not in found:

@@ -6,7 +6,9 @@ production (DEBUG off) must supply. See README.md for the variables; `bin/finews
 for a local checkout.
 """
 
+import base64
 import datetime
+import hashlib
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -234,11 +236,17 @@ X_FRAME_OPTIONS = "DENY"
 # image CDN (*.dfcfw.com), where the pictures in crawled article bodies live. An image from
 # anywhere else is blocked and shows as a broken image.
 ARTICLE_IMAGE_HOSTS = ["*.dfcfw.com"]
+# Style attributes allowed by their exact text: simple-history's history list has one.
+STYLE_ATTRIBUTES = ["border-top: 0"]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
+        "style-src-attr": [
+            "'unsafe-hashes'",
+            *(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in STYLE_ATTRIBUTES),
+        ],
         "img-src": [SELF, *sorted(CHART_IMAGE_HOSTS), *ARTICLE_IMAGE_HOSTS],
         "object-src": [NONE],
         "base-uri": [SELF],

@@ -10,16 +10,24 @@ export HOST PORT
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} DEBUG=0 SECURE_SSL_REDIRECT=0 \
 	SITE_URL=http://127.0.0.1:8000 PYTHON=$(PY)
 
-.PHONY: venv run dev test lint check-run audit bench-import bench-web bench-admin clean
+.PHONY: venv dev-tools run dev test lint check-run audit bench-import bench-web bench-admin clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-## venv: the virtualenv with the pinned requirements, made or brought up to date
+## venv: the virtualenv with the pinned runtime requirements, made or brought up to date
 venv: $(VENV)/.installed
+	@:
+
+## dev-tools: the same virtualenv plus the test, lint and audit tools (requirements-dev.txt)
+dev-tools: $(VENV)/.installed-dev
 	@:
 
 ## run: the site with demo content on http://$(HOST):$(PORT), production-like (DEBUG off, gunicorn, whitenoise)
@@ -36,11 +44,11 @@ dev: venv
 	DEBUG=1 bin/finews runserver $(HOST):$(PORT)
 
 ## test: lint, migration check and the whole suite against PostgreSQL
-test: venv lint
+test: dev-tools lint
 	$(TEST_ENV) scripts/with-postgres $(PY) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) scripts/with-postgres $(PY) -m pytest $(PYTEST_ARGS)
 
-lint: venv
+lint: dev-tools
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
@@ -49,19 +57,19 @@ check-run:
 	scripts/check-run
 
 ## audit: the pinned requirements checked for known vulnerabilities (pip-audit)
-audit: venv
+audit: dev-tools
 	PYTHON=$(PY) scripts/audit
 
 ## bench-import: generate 100,000 posts, import them twice into a scratch PostgreSQL database, print posts/s and peak RSS
-bench-import: venv
+bench-import: dev-tools
 	$(TEST_ENV) scripts/with-postgres $(PY) bench/import.py $(BENCH_ARGS)
 
 ## bench-web: load 1,000,000 posts into a dedicated database, serve with gunicorn -w2, wrk each page and two references
-bench-web: venv
+bench-web: dev-tools
 	$(PY) bench/web.py $(BENCH_ARGS)
 
 ## bench-admin: load 1,000,000 posts into a dedicated database, time the post changelist, filters, search, autocompletes
-bench-admin: venv
+bench-admin: dev-tools
 	$(PY) bench/admin.py $(BENCH_ARGS)
 
 clean:

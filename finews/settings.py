@@ -50,6 +50,9 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The name pages, feeds, sitemaps, share cards and the admin show; the masthead sets the part
+# before the first space as the name and the rest as its tagline.
+SITE_NAME = os.environ.get("SITE_NAME", "finews 财经新闻")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -91,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "articles.context_processors.site",
             ],
         },
     },

@@ -53,3 +53,17 @@ def test_bad_boolean_is_refused_with_its_name():
 def test_debug_runs_without_secret_key_on_sqlite(tmp_path):
     result = manage("check", "--database", "default", DEBUG="1", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     assert result.returncode == 0, result.stderr
+
+
+def test_site_name_comes_from_the_environment(tmp_path):
+    result = manage(
+        "shell",
+        "--verbosity=0",
+        "-c",
+        "from django.conf import settings; print(settings.SITE_NAME)",
+        DEBUG="1",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        SITE_NAME="Acme 金融快讯",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Acme 金融快讯"

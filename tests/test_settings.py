@@ -104,3 +104,17 @@ def test_production_cookies_are_https_only_unless_the_local_arrangement_turns_th
     assert setting("SESSION_COOKIE_SECURE", **local) == "False"
     assert setting("CSRF_COOKIE_SECURE", **local) == "False"
     assert setting("SECURE_SSL_REDIRECT", **local) == "False"
+
+
+def test_site_name_comes_from_the_environment(tmp_path):
+    result = manage(
+        "shell",
+        "--verbosity=0",
+        "-c",
+        "from django.conf import settings; print(settings.SITE_NAME)",
+        DEBUG="1",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        SITE_NAME="Acme 金融快讯",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Acme 金融快讯"

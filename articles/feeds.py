@@ -5,6 +5,7 @@ chosen by the URL's `format`. Links are absolute on SITE_URL, as canonical links
 answer conditional GETs like pages do.
 """
 
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.cache import cache
 from django.http import HttpResponse
@@ -25,7 +26,6 @@ from .reading import (
 
 FEED_TYPES = {"rss": Rss201rev2Feed, "atom": Atom1Feed}
 ITEMS = 30
-SITE_NAME = "finews 财经新闻"
 
 
 class PostFeed(Feed):
@@ -47,7 +47,7 @@ class PostFeed(Feed):
         return list(posts.select_related("source").prefetch_related("tags").defer("body")[:ITEMS])
 
     def title(self, about):
-        return f"{about[0].heading(about[1])} - {SITE_NAME}" if about else SITE_NAME
+        return f"{about[0].heading(about[1])} - {settings.SITE_NAME}" if about else settings.SITE_NAME
 
     def description(self, about):
         return about[0].describe(about[1]) if about else "财经新闻：A 股、港股、美股与宏观经济的最新资讯"

@@ -13,15 +13,17 @@ number of queries whatever their length.
 
 import re
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
 from django.db.models import Value, prefetch_related_objects
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.http import urlencode
 
+from .context_processors import site
 from .models import Post
 from .pagination import BadCursor, Cursor, KeysetPaginator, parse_id
 from .reading import (
@@ -239,7 +241,8 @@ def article_fragments(post):
     fragments = cache.get(key)
     if fragments is None:
         prefetch_related_objects([post], "charts", "tags", "stocks")
-        context = {"post": post, "og_image": post.og_image_url}
+        # Rendered without the request, so without context processors: the name is passed here.
+        context = {"post": post, "og_image": post.og_image_url, "site_name": settings.SITE_NAME}
         fragments = {
             "head": render_to_string("articles/_article_head.html", context),
             "main": render_to_string("articles/_article_main.html", context),
@@ -317,6 +320,12 @@ def share(request):
         message = f"找不到编号为 {code} 的文章，它可能已下线或链接有误。"
         return render(request, "404.html", {"message": message}, status=404)
     return redirect(post, permanent=True)
+
+
+def server_error(request):
+    """The 500 page. Django's default renders it without any context; this one adds the site's
+    name, and nothing that needs the database or the session, which may be what failed."""
+    return HttpResponseServerError(render_to_string("500.html", site(request)))
 
 
 @reader_page("robots")

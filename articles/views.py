@@ -242,7 +242,13 @@ def article_fragments(post):
     if fragments is None:
         prefetch_related_objects([post], "charts", "tags", "stocks")
         # Rendered without the request, so without context processors: the name is passed here.
-        context = {"post": post, "og_image": post.og_image_url, "site_name": settings.SITE_NAME}
+        context = {
+            "post": post,
+            "og_image": post.og_image_url,
+            "site_name": settings.SITE_NAME,
+            # A tag stored with an empty slug (a name of punctuation only, before validation) has no page.
+            "linked_tags": [tag for tag in post.tags.all() if tag.slug],
+        }
         fragments = {
             "head": render_to_string("articles/_article_head.html", context),
             "main": render_to_string("articles/_article_main.html", context),

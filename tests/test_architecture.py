@@ -1,4 +1,5 @@
-"""The import rules of ARCHITECTURE.md, checked on the source: modules import downward, never in a loop.
+"""The rules of ARCHITECTURE.md, checked on the source: modules import downward, never in a loop,
+and reader templates link through {% site_url %}.
 
 Only imports that run when a module is first imported count (module and class level); an import
 inside a function runs later and cannot close a loop at import time.
@@ -127,3 +128,13 @@ def test_no_module_imports_itself_through_others():
 
     for name in sorted(graph):
         visit(name)
+
+
+def test_reader_templates_link_with_site_url_not_url():
+    # {% url %} runs a whole reverse() on every render; the admin's own templates may keep it.
+    templates = [path for path in (ROOT / "templates").rglob("*") if path.is_file() and "admin" not in path.parts]
+    assert templates
+
+    offending = [str(path.relative_to(ROOT)) for path in templates if "{% url " in path.read_text()]
+
+    assert offending == []

@@ -3,6 +3,7 @@ slug) take down no page: not the pages showing them, and not the others."""
 
 import pytest
 from django.urls import reverse
+from taggit.models import Tag
 
 from articles.models import Category
 
@@ -42,3 +43,22 @@ def test_a_category_slug_no_longer_valid_still_has_its_pages_and_takes_none_down
     home = client.get(reverse("articles:home")).content.decode()
     assert f'<a href="{legacy_category.get_absolute_url()}">A股/港股</a>' in home
     assert "港股收评" in client.get(legacy_category.get_absolute_url()).content.decode()
+
+
+def test_a_tag_with_an_empty_slug_is_left_unlinked_and_takes_no_page_down(client, published_post):
+    published_post.tags.add("港股")
+    blank = Tag.objects.create(name="+++", slug="placeholder")
+    Tag.objects.filter(pk=blank.pk).update(slug="")
+    published_post.tags.add(blank)
+
+    article = client.get(published_post.get_absolute_url())
+    sitemap = client.get("/sitemap-tags.xml")
+
+    assert (article.status_code, sitemap.status_code) == (200, 200)
+    html = article.content.decode()
+    assert (
+        f'<a class="tag" href="{reverse("articles:tag_detail", args=[Tag.objects.get(name="港股").slug])}">港股</a>'
+        in html
+    )
+    assert ">+++</a>" not in html
+    assert sitemap.content.decode().count("<loc>") == 1

@@ -47,5 +47,11 @@ bench-web: $(VENV)/.installed
 bench-admin: $(VENV)/.installed
 	$(PY) bench/admin.py $(BENCH_ARGS)
 
+## worker: a Celery worker for the background jobs; needs CELERY_BROKER_URL (redis://127.0.0.1:6379/1 or amqp://…)
+.PHONY: worker
+worker: $(VENV)/.installed
+	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL: without a broker, jobs run in the web process and need no worker."; exit 2; }
+	$(VENV)/bin/celery -A finews worker --loglevel=INFO $(WORKER_ARGS)
+
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "taggit",
     "simple_history",
+    "django_celery_results",
     "articles",
 ]
 
@@ -141,8 +142,41 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Uploads, renditions and share cards go to an S3-compatible bucket when MEDIA_S3_BUCKET names one (served
+# from the bucket's URL, or from MEDIA_S3_CUSTOM_DOMAIN, a CDN in front of it); else to MEDIA_ROOT, where
+# files are written atomically. Keys: MEDIA_S3_ACCESS_KEY_ID / MEDIA_S3_SECRET_ACCESS_KEY, else boto3's own
+# (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile or an instance role).
+MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "")
+MEDIA_S3_ENDPOINT_URL = os.environ.get("MEDIA_S3_ENDPOINT_URL", "")
+MEDIA_S3_CUSTOM_DOMAIN = os.environ.get("MEDIA_S3_CUSTOM_DOMAIN", "")
+if MEDIA_S3_ENDPOINT_URL and not MEDIA_S3_ENDPOINT_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"MEDIA_S3_ENDPOINT_URL must be an http(s):// URL, not {MEDIA_S3_ENDPOINT_URL!r}")
+if "/" in MEDIA_S3_CUSTOM_DOMAIN:
+    raise ImproperlyConfigured(
+        f"MEDIA_S3_CUSTOM_DOMAIN is a host name such as media.example.com, not {MEDIA_S3_CUSTOM_DOMAIN!r}"
+    )
+MEDIA_STORAGE = (
+    {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": MEDIA_S3_ENDPOINT_URL or None,
+            "region_name": os.environ.get("MEDIA_S3_REGION") or None,
+            "access_key": os.environ.get("MEDIA_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("MEDIA_S3_SECRET_ACCESS_KEY") or None,
+            "custom_domain": MEDIA_S3_CUSTOM_DOMAIN or None,
+            # Public, stable URLs: signed ones would differ on every page and defeat caches.
+            "querystring_auth": False,
+            # Two uploads called cover.jpg in one month must not overwrite each other.
+            "file_overwrite": False,
+            "object_parameters": {"CacheControl": "public, max-age=86400"},
+        },
+    }
+    if MEDIA_S3_BUCKET
+    else {"BACKEND": "articles.storage.AtomicFileSystemStorage"}
+)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -161,6 +195,28 @@ LEAD_IMAGE_MAX_BYTES = env_int("LEAD_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
 LEAD_IMAGE_MAX_PIXELS = env_int("LEAD_IMAGE_MAX_PIXELS", 40_000_000)
 # Font file for generated share cards; empty means the first CJK font fontconfig knows.
 SHARE_CARD_FONT = os.environ.get("SHARE_CARD_FONT", "")
+# Imports queue share cards for posts published within this many hours; backfill_images queues the rest.
+SHARE_CARD_IMPORT_HOURS = env_int("SHARE_CARD_IMPORT_HOURS", 72)
+# Seconds a replaced rendition or card (and a deleted post's files) stays in storage: longer than pages
+# and fragments are cached (5 and 10 minutes), so no cached page links a removed file.
+MEDIA_CLEANUP_DELAY = env_int("MEDIA_CLEANUP_DELAY", 900)
+
+# Background jobs run on Celery (articles/tasks.py) with CELERY_BROKER_URL as the broker
+# (redis://127.0.0.1:6379/1, or amqp:// for RabbitMQ). Without a broker they run in-process as they
+# are queued, so the embedded default and the tests need none. Results, failures included, are kept
+# in the database and listed in the admin (django-celery-results).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# In-process, a failing job is recorded like a worker's, and never fails the request that queued it.
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_STORE_EAGER_RESULT = True
+CELERY_RESULT_BACKEND = "django-db"
+CELERY_RESULT_EXTENDED = True
+# A job is acknowledged when it is done, so one lost with its worker runs again (jobs are idempotent).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 
 LOGGING = {

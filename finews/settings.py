@@ -155,23 +155,21 @@ if "/" in MEDIA_S3_CUSTOM_DOMAIN:
     raise ImproperlyConfigured(
         f"MEDIA_S3_CUSTOM_DOMAIN is a host name such as media.example.com, not {MEDIA_S3_CUSTOM_DOMAIN!r}"
     )
+MEDIA_S3_OPTIONS = {
+    "bucket_name": MEDIA_S3_BUCKET,
+    "endpoint_url": MEDIA_S3_ENDPOINT_URL or None,
+    "region_name": os.environ.get("MEDIA_S3_REGION") or None,
+    "access_key": os.environ.get("MEDIA_S3_ACCESS_KEY_ID") or None,
+    "secret_key": os.environ.get("MEDIA_S3_SECRET_ACCESS_KEY") or None,
+    "custom_domain": MEDIA_S3_CUSTOM_DOMAIN or None,
+    # Public, stable URLs: signed ones would differ on every page and defeat caches.
+    "querystring_auth": False,
+    # Two uploads called cover.jpg in one month must not overwrite each other.
+    "file_overwrite": False,
+    "object_parameters": {"CacheControl": "public, max-age=86400"},
+}
 MEDIA_STORAGE = (
-    {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": MEDIA_S3_BUCKET,
-            "endpoint_url": MEDIA_S3_ENDPOINT_URL or None,
-            "region_name": os.environ.get("MEDIA_S3_REGION") or None,
-            "access_key": os.environ.get("MEDIA_S3_ACCESS_KEY_ID") or None,
-            "secret_key": os.environ.get("MEDIA_S3_SECRET_ACCESS_KEY") or None,
-            "custom_domain": MEDIA_S3_CUSTOM_DOMAIN or None,
-            # Public, stable URLs: signed ones would differ on every page and defeat caches.
-            "querystring_auth": False,
-            # Two uploads called cover.jpg in one month must not overwrite each other.
-            "file_overwrite": False,
-            "object_parameters": {"CacheControl": "public, max-age=86400"},
-        },
-    }
+    {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": MEDIA_S3_OPTIONS}
     if MEDIA_S3_BUCKET
     else {"BACKEND": "articles.storage.AtomicFileSystemStorage"}
 )

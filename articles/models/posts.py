@@ -220,6 +220,14 @@ class Post(models.Model):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(Post, self.slug_base(), exclude_pk=self.pk)
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            # image_files belongs to the image job, which may have written it since this instance was
+            # loaded: writing back the stale value would lose the record of files the job just made.
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "image_files"
+            ]
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

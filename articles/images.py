@@ -320,7 +320,8 @@ def _store(storage, name, image, fmt):
         flat.paste(image, mask=image.getchannel("A"))
         image = flat
     out = io.BytesIO()
-    options = {"quality": 82, "optimize": True} if fmt in ("JPEG", "WEBP") else {"optimize": True}
+    # PNG's optimize would cost a card four times its drawing for 3% fewer bytes.
+    options = {"quality": 82, "optimize": True} if fmt in ("JPEG", "WEBP") else {}
     image.save(out, fmt, **options)
     return storage.save(name, ContentFile(out.getvalue()))
 

@@ -205,6 +205,9 @@ MEDIA_CLEANUP_DELAY = env_int("MEDIA_CLEANUP_DELAY", 900)
 # in the database and listed in the admin (django-celery-results).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_TASK_ALWAYS_EAGER:
+    # Nothing is sent, but Celery prepares a producer even for in-process jobs: an in-memory transport.
+    CELERY_BROKER_URL = "memory://localhost/"
 # In-process, a failing job is recorded like a worker's, and never fails the request that queued it.
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_STORE_EAGER_RESULT = True

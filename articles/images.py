@@ -56,7 +56,7 @@ CARD_MUTED = (170, 184, 204)
 
 
 class UnreadableImage(Exception):
-    """A stored lead image that cannot be decoded: retrying the job would not help."""
+    """A stored lead image that is missing or cannot be decoded: retrying the job would not help."""
 
 
 def prepare_upload(upload):
@@ -293,9 +293,13 @@ class _Source:
     @property
     def image(self):
         if self._image is None:
-            # Storage errors (OSError, S3's) pass through and the job retries; a bad image would not improve.
-            with self.storage.open(self.name) as stored:
-                data = stored.read()
+            # Other storage errors (OSError, S3's) pass through and the job retries; a missing or bad image
+            # would not improve.
+            try:
+                with self.storage.open(self.name) as stored:
+                    data = stored.read()
+            except FileNotFoundError as error:
+                raise UnreadableImage(f"{self.name} is missing from the storage") from error
             try:
                 self._image = _open_upright(data)
             except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as error:

@@ -35,8 +35,6 @@ TRANSIENT_ERRORS = (OSError, BotoCoreError, ClientError, OperationalError)
 MAX_RETRIES = 8
 RETRY_POLICY = {
     "autoretry_for": TRANSIENT_ERRORS,
-    # A missing original will not appear by waiting.
-    "dont_autoretry_for": (FileNotFoundError,),
     # 5, 10, 20 … seconds, capped at 10 minutes: about 20 minutes in all before a job is given up.
     "retry_backoff": 5,
     "retry_backoff_max": 600,
@@ -53,15 +51,15 @@ def make_post_images(post_ids):
     """Make the renditions and share image that each of `post_ids` lacks, and record them on the post.
 
     Files that a post's previous record named and the new one does not are removed later
-    (delete_unused_files), once no cached page can still link them. A post whose stored image cannot be
-    decoded does not stop the others; the job then fails, naming it.
+    (delete_unused_files), once no cached page can still link them. A post whose stored image is missing
+    or cannot be decoded does not stop the others; the job then fails, naming it.
     """
     unreadable = []
     for post_id in post_ids:
         try:
             replaced = refresh_images(post_id)
         except images.UnreadableImage as error:
-            logger.error("Post %s: lead image cannot be decoded: %s", post_id, error)
+            logger.error("Post %s: no renditions of its lead image: %s", post_id, error)
             unreadable.append(f"post {post_id}: {error}")
             continue
         if replaced:

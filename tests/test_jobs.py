@@ -26,6 +26,7 @@ from articles import images, tasks
 from articles.importer.jekyll import format_date
 from articles.models import Post
 from articles.storage import AtomicFileSystemStorage
+from articles.tasks import make_post_images
 
 from .image_files import image_bytes
 from .post_form import post_form_data
@@ -176,20 +177,21 @@ def test_failing_image_job_does_not_fail_the_editors_save(
     assert published_post.lead_picture.fallback.name == published_post.lead_image.name
 
 
-def test_an_unreadable_image_fails_its_post_only(published_post, make_post, run_image_job):
-    # Garbage stored under an image name (a file damaged on disk): decoding it fails however often it is tried.
-    published_post.lead_image.save("broken.jpg", ContentFile(b"not a jpeg at all", name="broken.jpg"), save=False)
-    Post.objects.filter(pk=published_post.pk).update(
-        lead_image=published_post.lead_image.name, lead_image_width=400, lead_image_height=300
-    )
-    published_post.refresh_from_db()
+@pytest.mark.parametrize("damage", ["garbage", "missing"])
+def test_an_unreadable_or_missing_image_fails_its_post_only_at_once(published_post, make_post, retries, damage):
+    # Garbage stored under an image name, or a file lost from the storage: no retry would help.
+    name = published_post.lead_image.storage.save("lead/broken.jpg", ContentFile(b"not a jpeg at all"))
+    Post.objects.filter(pk=published_post.pk).update(lead_image=name, lead_image_width=400, lead_image_height=300)
+    if damage == "missing":
+        published_post.lead_image.storage.delete(name)
     other = make_post()
 
-    result = run_image_job(published_post, other)
+    result = make_post_images.delay([published_post.pk, other.pk])
 
-    assert result.failed()
-    assert other.images_made and not published_post.images_made
-    assert f"post {published_post.pk}: lead/" in TaskResult.objects.get(task_id=result.id).result
+    assert result.failed() and retries == []
+    assert Post.objects.get(pk=other.pk).images_made
+    assert not Post.objects.get(pk=published_post.pk).images_made
+    assert f"post {published_post.pk}: lead/broken.jpg" in TaskResult.objects.get(task_id=result.id).result
 
 
 # Running side by side: no request draws, two jobs for one post take turns, a page read during a job is whole.

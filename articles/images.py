@@ -49,6 +49,11 @@ KNOWN_CJK_FONTS = (
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     "/System/Library/Fonts/PingFang.ttc",
 )
+# The only ancillary data an upload keeps: a palette image's transparent colour is part of the picture.
+KEPT_INFO = ("transparency",)
+# How Pillow's ValueErrors name its caps on inflating PNG metadata (zTXt, iTXt, iCCP): one chunk past
+# MAX_TEXT_CHUNK, or all of them past MAX_TEXT_MEMORY. Zip bombs in a chunk, not broken pictures.
+PILLOW_METADATA_CAPS = ("decompressed data too large", "too much memory used in text chunks")
 CARD_BACKGROUND = (18, 38, 63)
 CARD_ACCENT = (200, 16, 46)
 CARD_TEXT = (255, 255, 255)
@@ -118,9 +123,8 @@ def _decoding_errors(error):
         max_pixels = settings.LEAD_IMAGE_MAX_PIXELS
         raise ValidationError(_too_many_pixels_message(None, max_pixels), code="too_many_pixels") from None
     except ValueError as value_error:
-        if "too large" not in str(value_error).lower():
+        if not any(cap in str(value_error).lower() for cap in PILLOW_METADATA_CAPS):
             raise error from value_error
-        # Pillow's cap on inflating compressed metadata (PNG zTXt/iTXt/iCCP): a zip bomb in a chunk.
         raise ValidationError(
             "图片的元数据块（如 PNG 的 zTXt、iTXt 或 iCCP）解压后过大，可能是恶意文件，已拒绝。",
             code="metadata_too_large",
@@ -133,10 +137,6 @@ def _decoding_errors(error):
 def _too_many_pixels_message(size, max_pixels):
     found = f"（{size[0]}×{size[1]}）" if size else ""
     return f"图片像素过多{found}，可能是解压炸弹：上限为 {max_pixels / 1_000_000:.0f} 百万像素。"
-
-
-# The only ancillary data an upload keeps: a palette image's transparent colour is part of the picture.
-KEPT_INFO = ("transparency",)
 
 
 def _reencode(image):

@@ -30,12 +30,13 @@ def png_header_only(width, height):
 
 
 def png_with_chunk(kind, data, *, after_pixels=False):
-    """A small valid PNG with one extra chunk, before its pixel data (read when the file is opened) or
-    after it (read when the pixels are)."""
+    """A small valid PNG with extra chunks of `kind` holding `data` (bytes, or a list for several chunks),
+    before its pixel data (read when the file is opened) or after it (read when the pixels are)."""
     png = image_bytes((16, 16), fmt="PNG")
     # Signature and IHDR come first (8 + 25 bytes); IEND is the last 12.
     at = len(png) - 12 if after_pixels else 33
-    return png[:at] + png_chunk(kind, data) + png[at:]
+    chunks = b"".join(png_chunk(kind, part) for part in (data if isinstance(data, list) else [data]))
+    return png[:at] + chunks + png[at:]
 
 
 def zip_bomb(size=2 * 1024 * 1024):

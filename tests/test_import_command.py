@@ -13,8 +13,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from articles.importer.generating import generate_posts
-from articles.models import Category, OriginalFile, Post, Source, Stock, StockChart
+from articles.generator import write_post_files
+from articles.models import Category, OriginalFile, Post, Source, Stock
 
 from .test_export_posts import empty_database, snapshot
 
@@ -346,7 +346,7 @@ def test_a_missing_path_is_a_usage_error(db, tmp_path):
 
 
 def test_worker_processes_parse_to_the_same_result(db, tmp_path):
-    generate_posts(tmp_path / "posts", count=150, seed=5)
+    write_post_files(tmp_path / "posts", count=150, seed=5)
 
     out, _ = run(tmp_path / "posts", batch_size=60, workers=1, fails=True)  # the generator's malformed files
     parsed_by_workers = snapshot()

@@ -143,6 +143,12 @@ def write_posts(candidates, lookups, *, overwrite_edited=False, force=False):
     return outcomes
 
 
+def write_parsed(posts, lookups):
+    """Create posts made in code, not read from files (the benchmark loader's generated ParsedPosts), as one
+    batch of write_posts: the same rows and history an import of their files writes, less the OriginalFiles."""
+    return write_posts([Candidate(None, "", b"", post, known_new=True) for post in posts], lookups)
+
+
 def _relax_commit():
     # Committing without waiting for the WAL flush makes each batch's commit cheap. A crash of the
     # database server may then lose the last batches written; the import is re-runnable and the

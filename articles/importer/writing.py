@@ -423,7 +423,7 @@ def _write_changed(changed, lookups, now):
         _create_charts(rechart)
     TaggedPost.objects.filter(content_object_id__in=ids).delete()
     Post.stocks.through.objects.filter(post_id__in=ids).delete()
-    OriginalFile.objects.filter(post_id__in=ids).delete()
+    OriginalFile.objects.filter(post_id__in=[post.pk for candidate, post, _ in changed if candidate.file]).delete()
     _create_related(list(zip(candidates, ids, strict=True)), lookups, now)
     return [candidate.outcome(Status.UPDATED) for candidate in candidates]
 

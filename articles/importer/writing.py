@@ -19,6 +19,8 @@ from .parsing import ParsedPost
 from .report import Outcome, Status
 
 CHANGE_REASON = "import"
+# Post.history builds a manager each time it is read: look the historical model up once.
+HISTORICAL_POST = Post.history.model
 EARLIEST = datetime.datetime.min.replace(tzinfo=datetime.UTC)
 
 
@@ -297,9 +299,9 @@ def _insert_history(candidates, rows, history_type, now):
     Each record is what simple-history's bulk_history_create makes of a post: the tracked fields' values,
     the time, type and reason of the change, and no user (an import is nobody's edit).
     """
-    tracked = [field.attname for field in Post.history.model.tracked_fields]
+    tracked = [field.attname for field in HISTORICAL_POST.tracked_fields]
     insert_rows(
-        Post.history.model,
+        HISTORICAL_POST,
         [
             {
                 **{name: row[name] for name in tracked if name in row},

@@ -211,9 +211,9 @@ RARE_EVERY = 3001
 RARE_SENTENCE = "{name}表示，公司在{rare}领域已有技术储备，相关产品目前处于客户验证阶段。"
 MIXED_TERMS = ["A股", "ETF", "5G", "AI", "CPI"]
 
-# Post n is published STEP seconds after post n − 1, from START on (a million posts reach 2026).
+# Post n is published STEP seconds after post n − 1, from START on (a million posts reach September 2025).
 START = datetime.datetime(2021, 12, 1, 8, tzinfo=OLD_SITE_ZONE)
-STEP = 157
+STEP = 120
 # Scheduled posts wait for a day far enough ahead to be scheduled whenever the data is used.
 SCHEDULED = datetime.datetime(2099, 1, 1, 9, tzinfo=OLD_SITE_ZONE)
 DRAFT_RATE = SCHEDULED_RATE = 0.002
@@ -264,7 +264,7 @@ class Story:
         """The Jekyll file as the crawler wrote it, which parse_post reads back to `post`; `front` overrides
         the title or date as written (jekyll.front_matter)."""
         post = self.post
-        content = crawler_html(post.body)
+        content = _crawler_html(post.body)
         if self.plain:
             content = content.removeprefix("<p>").removesuffix("</p>")
             return f"{front_matter(post, date=self.date)}\n{content}\n\n{self.links}\n\n{self.ending}"
@@ -282,7 +282,7 @@ STORED_TO_CRAWLED = [
 ]
 
 
-def crawler_html(body):
+def _crawler_html(body):
     """A generated post's stored body as the crawler's file had it."""
     for stored, crawled in STORED_TO_CRAWLED:
         body = body.replace(stored, crawled)

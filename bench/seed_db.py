@@ -23,8 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "finews.settings")
-# The loader serves nothing; production settings only insist on a key.
+# The loader serves nothing; production settings only insist on a key and the site's address.
 os.environ.setdefault("SECRET_KEY", "benchmark-loader-only")
+os.environ.setdefault("SITE_URL", "http://127.0.0.1:8000")
 
 
 def parse_args():

@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from articles.importer.generating import generate_posts
-from articles.models import Category, OriginalFile, Post, Source, Stock, StockChart
+from articles.models import Category, OriginalFile, Post, Source, Stock
 
 from .test_export_posts import empty_database, snapshot
 
@@ -93,7 +93,6 @@ def test_imported_posts_have_a_history_record_marked_as_an_import_with_tags_and_
     assert record.title == "沪指收涨"
     assert record.tag_names == ["证券时报新闻"]
     assert [(chart["position"], chart["market"], chart["code"]) for chart in record.charts] == [(0, 1, "000001")]
-    assert StockChart.history.filter(history_change_reason="import").count() == 1
 
 
 def test_reimporting_unchanged_files_changes_nothing(db, posts_dir, django_assert_max_num_queries):

@@ -355,7 +355,6 @@ def _create_charts(pairs, now):
         for pk, (post_id, position, chart) in zip(ids, charts, strict=True)
     ]
     insert_rows(StockChart, rows)
-    insert_history(StockChart, rows, "+", reason=CHANGE_REASON, date=now)
 
 
 def _update(pairs, lookups, now):

@@ -156,8 +156,11 @@ class StockChartForm(forms.ModelForm):
 
     class Meta:
         model = StockChart
-        fields = ["position", "symbol", "market", "code", "chart_type", "image_url", "quote_url"]
-        field_classes = {"image_url": HttpsURLField, "quote_url": HttpsURLField}
+        # The image and quote page follow from the symbol and type (StockChart.image_src, quote_href):
+        # editors do not type those URLs, and imported ones are kept until the chart changes. The order is
+        # set with the rows' move buttons.
+        fields = ["position", "symbol", "market", "code", "chart_type"]
+        widgets = {"position": forms.HiddenInput}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -113,29 +113,39 @@ def test_body_help_says_what_markup_it_takes(editor_client):
 # URLs and tags
 
 
-def test_scheme_less_urls_typed_by_an_editor_are_https(editor_client, published_post):
-    data = post_form_data(
-        published_post,
-        original_url="finance.eastmoney.com/a/1.html",
-        charts=[{"symbol": "sh600519", "quote_url": "quote.eastmoney.com/unify/r/1.600519"}],
-    )
+def test_a_scheme_less_url_typed_by_an_editor_is_https(editor_client, published_post):
+    data = post_form_data(published_post, original_url="finance.eastmoney.com/a/1.html")
     assert editor_client.post(change_url(published_post), data).status_code == 302
     published_post.refresh_from_db()
     assert published_post.original_url == "https://finance.eastmoney.com/a/1.html"
-    assert StockChart.objects.get().quote_url == "https://quote.eastmoney.com/unify/r/1.600519"
 
 
-def test_admin_forms_build_without_a_default_scheme_warning(editor):
+def test_admin_form_builds_without_a_default_scheme_warning(editor):
     request = RequestFactory().get(ADD)
     request.user = editor
-    post_admin = site._registry[Post]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        form = post_admin.get_form(request)()
-        inline = post_admin.get_inline_instances(request)[0]
-        formset = inline.get_formset(request)()
+        form = site._registry[Post].get_form(request)()
     assert form.fields["original_url"].assume_scheme == "https"
-    assert formset.forms[0].fields["quote_url"].assume_scheme == "https" if formset.forms else True
+
+
+def test_a_chart_given_another_stock_drops_the_urls_it_was_imported_with(editor_client, published_post):
+    image = "https://webquoteklinepic.eastmoney.com/GetPic.aspx?nid=116.00020&imageType=k&token=abc"
+    quote = "http://quote.eastmoney.com/unify/r/116.00020"
+    kept, changed = (
+        StockChart.objects.create(
+            post=published_post, position=n, market=116, code="00020", image_url=image, quote_url=quote
+        )
+        for n in range(2)
+    )
+    data = post_form_data(published_post)
+    data.update({"charts-1-symbol": "600519", "charts-1-market": "", "charts-1-code": ""})
+    assert editor_client.post(change_url(published_post), data).status_code == 302
+    kept.refresh_from_db()
+    changed.refresh_from_db()
+    assert (kept.image_url, kept.quote_url) == (image, quote)
+    assert (changed.symbol, changed.image_url, changed.quote_url) == ("1.600519", "", "")
+    assert "nid=1.600519" in changed.image_src
 
 
 @pytest.mark.parametrize(

@@ -121,7 +121,10 @@ class StockChart(models.Model):
         return f"{self.get_chart_type_display()} {self.symbol}"
 
     def clean(self):
-        """The code as EastMoney spells it for the market (`20` → `00020` in Hong Kong), or an error."""
+        """The code as EastMoney spells it for the market (`20` → `00020` in Hong Kong), or an error.
+
+        A stored chart given another stock or type drops the image and quote URLs it was imported with:
+        they showed the old one, and the new one's follow from its symbol."""
         if self.market is None or not self.code:
             return
         try:
@@ -129,6 +132,12 @@ class StockChart(models.Model):
             Stock.objects.check_plausible(self.market, self.code)
         except SymbolError as error:
             raise ValidationError({"code": str(error)}) from None
+        if self.pk is not None:
+            stored = StockChart.objects.filter(pk=self.pk).values("market", "code", "chart_type").first() or {}
+            if (stored.get("market"), stored.get("code")) != (self.market, self.code):
+                self.image_url = self.quote_url = ""
+            elif stored.get("chart_type") != self.chart_type:
+                self.image_url = ""
 
     @property
     def symbol(self):

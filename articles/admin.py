@@ -21,7 +21,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import to_historic
 from taggit.models import Tag
 
-from .forms import PostAdminForm, StockChartForm
+from .forms import PostAdminForm, StockChartForm, body_from_editor
 from .history import PostHistoryContextHelper, chart_label, record_version
 from .importer.body import find_mentions
 from .models import Category, Market, OriginalFile, Post, Source, Stock, StockChart
@@ -202,6 +202,7 @@ class PostAdmin(SimpleHistoryAdmin):
 
     class Media:
         css = {"all": ["articles/admin/post.css"]}
+        js = ["articles/admin/body_preview.js"]
 
     @admin.display(description="发布时间", ordering="published_at")
     def published_time(self, post):
@@ -271,12 +272,29 @@ class PostAdmin(SimpleHistoryAdmin):
         return request.user.has_perm("articles.publish_post")
 
     def get_urls(self):
-        lookup = path(
-            "symbol-lookup/",
-            self.admin_site.admin_view(self.symbol_lookup_view),
-            name="articles_post_symbol_lookup",
-        )
-        return [lookup, *super().get_urls()]
+        return [
+            path(
+                "symbol-lookup/",
+                self.admin_site.admin_view(self.symbol_lookup_view),
+                name="articles_post_symbol_lookup",
+            ),
+            path(
+                "body-preview/",
+                self.admin_site.admin_view(self.body_preview_view),
+                name="articles_post_body_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def body_preview_view(self, request):
+        """JSON for body_preview.js: the typed body as the article will show it (rendered, sanitised, short
+        codes drawn). POST, since a body is long; it stores nothing."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_add_permission(request) and not self.has_change_permission(request):
+            raise PermissionDenied
+        preview = Post(body=body_from_editor(request.POST.get("body", "")))
+        return JsonResponse({"html": preview.body_html})
 
     def symbol_lookup_view(self, request):
         """JSON for symbol_lookup.js: the market and code a typed symbol stands for, with the stock's name

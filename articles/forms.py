@@ -17,8 +17,16 @@ from .tagging import parse_tags
 BODY_HELP = (
     "空一行即分段。可用 Markdown：**粗体**、*斜体*、[链接文字](https://…)、行首 > 引用、- 列表、## 小标题；"
     "也可以直接写 HTML。保存时转为 HTML，并按白名单清理（脚本、样式、表单等会被去掉）。"
-    "股票图表：单独一行写 [stock sh600519]，分时图写 [stock sh600519 r]。"
+    "股票图表：单独一行写 [stock sh600519]，分时图写 [stock sh600519 r]。下方预览保存后的样子。"
 )
+
+
+def body_from_editor(text):
+    """The body as stored from what an editor typed: Markdown (HTML passes through it untouched, as it did
+    on the old site) rendered to HTML, then sanitised."""
+    return sanitize_html(render_markdown(text))
+
+
 PUBLISHED_AT_HELP = (
     "将来的时间即定时发布，到时自动发布。草稿改为「发布」时，如这里是已过去的时间且未改动，则以保存的时刻为发布时间。"
 )
@@ -98,7 +106,13 @@ class PostAdminForm(forms.ModelForm):
         model = Post
         fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose and order them
         field_classes = {"lead_image": LeadImageField, "original_url": HttpsURLField}
-        widgets = {"tags": TagAutocomplete}
+        widgets = {
+            "tags": TagAutocomplete,
+            # body_preview.js shows the body as it will be stored, as the editor types.
+            "body": forms.Textarea(
+                attrs={"class": "vLargeTextField", "data-preview-url": reverse_lazy("admin:articles_post_body_preview")}
+            ),
+        }
         help_texts = {
             "tags": "输入后按回车或逗号添加；已有的标签会自动提示",
             "body": BODY_HELP,
@@ -117,8 +131,7 @@ class PostAdminForm(forms.ModelForm):
             self.initial["tags"] = self.restoring.tag_names
 
     def clean_body(self):
-        """Markdown (HTML passes through it untouched, as it did on the old site) to sanitised HTML."""
-        return sanitize_html(render_markdown(self.cleaned_data["body"]))
+        return body_from_editor(self.cleaned_data["body"])
 
     def clean(self):
         cleaned = super().clean()

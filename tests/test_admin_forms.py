@@ -105,6 +105,32 @@ def test_every_corpus_body_is_kept_as_it_is_when_saved_in_the_admin():
         assert sanitize_html(render_markdown(body)) == body, path.name
 
 
+PREVIEW = reverse("admin:articles_post_body_preview")
+
+
+def test_body_preview_shows_the_typed_body_as_it_will_be_stored(editor_client):
+    body = "段一\n\n**段二**<script>alert(1)</script>\n\n[stock sh600519]"
+    html = editor_client.post(PREVIEW, {"body": body}).json()["html"]
+    assert html.startswith("<p>段一</p>\n<p><strong>段二</strong></p>\n")
+    assert "script" not in html and '<figure class="stock-chart">' in html
+    assert not Post.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["staff_editor", "contributor"])
+def test_body_preview_is_open_to_those_who_write_posts(client, request, role):
+    client.force_login(request.getfixturevalue(role))
+    assert client.post(PREVIEW, {"body": "正文"}).json() == {"html": "<p>正文</p>"}
+
+
+def test_body_preview_is_closed_to_others_and_answers_post_only(editor_client, django_user_model):
+    client = editor_client
+    assert client.get(PREVIEW, {"body": "正文"}).status_code == 405
+    client.logout()
+    assert client.post(PREVIEW, {"body": "正文"}).status_code == 302
+    client.force_login(django_user_model.objects.create_user("intern", is_staff=True))
+    assert client.post(PREVIEW, {"body": "正文"}).status_code == 403
+
+
 def test_body_help_says_what_markup_it_takes(editor_client):
     page = editor_client.get(ADD).text
     assert "空一行即分段" in page and "Markdown" in page and "HTML" in page and "[stock sh600519]" in page

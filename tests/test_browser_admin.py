@@ -106,3 +106,16 @@ def test_typing_a_symbol_fills_market_and_code_and_names_the_stock(admin_page, c
     assert row.locator(".symbol-lookup").inner_text() == "纽约证券交易所 BABA"
     assert row.locator(".symbol-lookup-error").count() == 0
     save_screenshot(page, "admin-symbol-lookup")
+
+
+def test_body_preview_shows_typed_paragraphs_as_paragraphs(admin_page, category):
+    page = admin_page
+    page.goto("/admin/articles/post/add/")
+    page.wait_for_load_state()
+    page.fill("#id_body", "")
+    page.type("#id_body", "段一\n\n段二 **要点**")
+    page.wait_for_function("() => document.querySelectorAll('.body-preview-content p').length === 2")
+    paragraphs = page.locator(".body-preview-content p")
+    assert paragraphs.all_inner_texts() == ["段一", "段二 要点"]
+    assert page.locator(".body-preview-content strong").inner_text() == "要点"
+    save_screenshot(page, "admin-body-preview")

@@ -2,6 +2,8 @@
 post's state, publication times, slugs, keys and messages."""
 
 import datetime
+import gettext
+import re
 import warnings
 from html.parser import HTMLParser
 from pathlib import Path
@@ -300,3 +302,12 @@ def test_a_category_stored_with_a_slash_does_not_break_the_admin(editor_client, 
     assert "viewsitelink" not in editor_client.get(urls[1]).text
     Category.objects.filter(pk=category.pk).update(slug="ag")
     assert "viewsitelink" in editor_client.get(urls[1]).text
+
+
+def test_the_compiled_corrections_match_their_source():
+    folder = Path(__file__).resolve().parent.parent / "locale" / "zh_Hans" / "LC_MESSAGES"
+    source = (folder / "django.po").read_text(encoding="utf-8")
+    pairs = re.findall(r'^msgid "(.+)"\nmsgstr "(.*)"$', source, re.MULTILINE)
+    with (folder / "django.mo").open("rb") as compiled:
+        catalog = gettext.GNUTranslations(compiled)
+    assert pairs and all(catalog.gettext(msgid) == msgstr for msgid, msgstr in pairs)

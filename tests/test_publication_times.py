@@ -58,7 +58,9 @@ def test_repair_makes_out_of_range_posts_drafts_and_records_the_original_time(
     set_published_at(early, "0001-12-31 23:54:17+00 BC")
     with connection.cursor() as cursor:  # an earlier version of a post holding such a time too
         cursor.execute(
-            "UPDATE articles_historicalpost SET published_at = '10000-01-01 11:59:59+00' WHERE id = %s", [late.pk]
+            "UPDATE articles_historicalpost SET published_at = '10000-01-01 11:59:59+00', "
+            "history_change_reason = repeat('长', 100) WHERE id = %s",
+            [late.pk],
         )
     fine_before = Post.objects.filter(pk=fine.pk).values().get()
 
@@ -67,17 +69,21 @@ def test_repair_makes_out_of_range_posts_drafts_and_records_the_original_time(
     late.refresh_from_db()
     early.refresh_from_db()
     last_second, first_second = (
-        datetime.datetime(2100, 12, 31, 23, 59, 59, tzinfo=UTC),
+        datetime.datetime(2100, 12, 31, 15, 59, 59, tzinfo=UTC),  # 23:59:59 in Beijing
         datetime.datetime(1990, 1, 1, tzinfo=UTC),
     )
     assert (late.status, late.published_at) == (Post.Status.DRAFT, last_second)
     assert (early.status, early.published_at) == (Post.Status.DRAFT, first_second)
     record = late.history.latest()
-    assert "发布时间 10000-01-01 11:59:59+00 超出 1990–2100 年，已改为草稿" in record.history_change_reason
+    assert record.history_change_reason == (
+        "发布时间 10000-01-01 11:59:59+00 超出 1990–2100 年：已改为草稿，暂设为北京时间 2100-12-31 23:59，请核对"
+    )
     assert record.tag_names == ["港股"] and record.status == Post.Status.DRAFT
     assert "0001-12-31 23:54:17+00 BC" in early.history.latest().history_change_reason
     older = late.history.earliest()
-    assert older.published_at.year == 2100 and "10000-01-01" in older.history_change_reason
+    assert older.published_at == last_second
+    note = "（原发布时间 10000-01-01 11:59:59+00）"
+    assert older.history_change_reason == note + "长" * (100 - len(note))
     assert Post.objects.filter(pk=fine.pk).values().get() == fine_before
 
     # The admin shows and edits them again.

@@ -123,6 +123,15 @@ def test_a_stock_on_file_passes_whatever_its_code(editor_client, category):
     assert Post.objects.get().charts.get().symbol == "1.999999"
 
 
+def test_a_stock_added_in_the_admin_must_fit_its_markets_form(editor_client):
+    url = reverse("admin:articles_stock_add")
+    response = editor_client.post(url, {"market": "1", "code": "ABC", "name": ""})
+    assert response.status_code == 200 and "上海代码应为 6 位数字" in response.text
+    assert editor_client.post(url, {"market": "116", "code": "700", "name": "腾讯控股"}).status_code == 302
+    assert editor_client.post(url, {"market": "1", "code": "999999", "name": "测试"}).status_code == 302
+    assert sorted(Stock.objects.values_list("market", "code")) == [(1, "999999"), (116, "00700")]
+
+
 # Orphan stocks
 
 

@@ -93,6 +93,16 @@ class Stock(models.Model):
     def get_absolute_url(self):
         return reverse("articles:stock_detail", args=[self.market, self.code])
 
+    def clean(self):
+        """The code as EastMoney spells it for the market, or an error. Its range is not checked: adding a
+        stock is how an editor vouches for a code outside the usual ones."""
+        if self.market is None or not self.code:
+            return
+        try:
+            self.code = normalize_code(self.market, self.code)
+        except SymbolError as error:
+            raise ValidationError({"code": str(error)}) from None
+
     @property
     def symbol(self):
         """EastMoney's `market.code` form, e.g. `116.00020`."""

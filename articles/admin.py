@@ -340,8 +340,9 @@ class PostAdmin(SimpleHistoryAdmin):
                     self.save_related(request, form, [], change=True)
                     self.log_change(request, restored, self.construct_change_message(request, form, []))
                 return self.response_change(request, restored)
-        # The form (or the invalid POST with its errors), shown by simple-history. The revert form has no
-        # chart rows: it says which charts saving brings back.
+        # The form, or the POST that failed validation above with its errors, shown by simple-history (whose
+        # own save is never reached: it validates the same data with the same form). The revert form has
+        # no chart rows: it says which charts saving brings back.
         charts = [chart_label(chart) for chart in version.charts]
         return super().history_form_view(request, object_id, version_id, {**(extra_context or {}), "charts": charts})
 

@@ -93,14 +93,12 @@ def check_code_range(market, code):
     """Raise SymbolError when `code` (normalised) is an A-share code its market never issues.
 
     Other markets' codes are only checked for their form (normalize_code)."""
-    prefixes = A_SHARE_PREFIXES.get(market)
-    if prefixes is None or any(code.startswith(kind) for kinds in prefixes.values() for kind in kinds):
+    by_kind = A_SHARE_PREFIXES.get(market)
+    if by_kind is None or code.startswith(tuple(prefix for prefixes in by_kind.values() for prefix in prefixes)):
         return
-    listed = "、".join(prefixes["A 股"])
-    raise SymbolError(
-        f"「{code}」不是{Market(market).label}市场的代码：{Market(market).label} A 股代码以 {listed} 开头"
-        + ("，北交所股票以 43、83、87、92 开头" if market == Market.SHENZHEN else "")
-    )
+    label = Market(market).label
+    shares = [f"{kind}以 {'、'.join(by_kind[kind])} 开头" for kind in ("A 股", "北交所股票") if kind in by_kind]
+    raise SymbolError(f"「{code}」不是{label}市场的代码：{label} {'，'.join(shares)}")
 
 
 def normalize_code(market, code):

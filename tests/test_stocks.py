@@ -87,9 +87,9 @@ def test_codes_in_a_markets_ranges_pass(market, code):
 @pytest.mark.parametrize(
     ("market", "code", "ranges"),
     [
-        (Market.SHANGHAI, "999999", "上海 A 股代码以 600、601、603、605、688、689 开头"),
-        (Market.SHANGHAI, "300750", "上海 A 股代码以 600、601、603、605、688、689 开头"),
-        (Market.SHENZHEN, "600519", "深圳 A 股代码以 000、001、002、003、300、301 开头，北交所股票以 43、83"),
+        (Market.SHANGHAI, "999999", "上海 A 股以 600、601、603、605、688、689 开头"),
+        (Market.SHANGHAI, "300750", "上海 A 股以 600、601、603、605、688、689 开头"),
+        (Market.SHENZHEN, "600519", "深圳 A 股以 000、001、002、003、300、301 开头，北交所股票以 43、83"),
     ],
 )
 def test_a_share_codes_outside_their_markets_ranges_are_refused(market, code, ranges):

@@ -112,6 +112,7 @@ class Stock(models.Model):
 class StockChart(models.Model):
     """A stock-chart image embedded in a post, as EastMoney's `EM_StockImg` block showed it."""
 
+    # Defined with the markets, below the models (history.py labels charts with it); named here too.
     ChartType = ChartType
 
     post = models.ForeignKey("Post", on_delete=models.CASCADE, related_name="charts", verbose_name="文章")

@@ -1,50 +1,75 @@
-# Thin wrappers; README.md explains each target.
+# Thin wrappers; README.md explains each target. bin/finews sets up the environment of a local checkout.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Tests run production-like (DEBUG off) with a throwaway key, over plain HTTP.
-TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} DEBUG=0 SECURE_SSL_REDIRECT=0 PYTHON=$(PY)
-DEV_ENV := DEBUG=1
+export HOST PORT
+# Tests run production-like (DEBUG off) with a throwaway key, over plain HTTP (pytest reads the same
+# values from pyproject.toml).
+TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} DEBUG=0 SECURE_SSL_REDIRECT=0 \
+	SITE_URL=http://127.0.0.1:8000 PYTHON=$(PY)
 
-.PHONY: run test lint smoke bench-import bench-web bench-admin clean
+.PHONY: venv dev-tools run dev test lint check-run audit bench-import bench-web bench-admin clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-## run: the site with demo content on http://$(HOST):$(PORT) (SQLite unless DATABASE_URL is set)
-run: $(VENV)/.installed
-	$(DEV_ENV) $(PY) manage.py migrate --no-input
-	$(DEV_ENV) $(PY) manage.py load_demo
-	$(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+## venv: the virtualenv with the pinned runtime requirements, made or brought up to date
+venv: $(VENV)/.installed
+	@:
+
+## dev-tools: the same virtualenv plus the test, lint and audit tools (requirements-dev.txt)
+dev-tools: $(VENV)/.installed-dev
+	@:
+
+## run: the site with demo content on http://$(HOST):$(PORT), production-like (DEBUG off, gunicorn, whitenoise)
+run: venv
+	bin/finews migrate --no-input
+	bin/finews collectstatic --no-input --verbosity 0
+	bin/finews load_demo
+	bin/finews serve
+
+## dev: the same site in debug mode, reloaded when the code changes (runserver, DEBUG on)
+dev: venv
+	DEBUG=1 bin/finews migrate --no-input
+	DEBUG=1 bin/finews load_demo
+	DEBUG=1 bin/finews runserver $(HOST):$(PORT)
 
 ## test: lint, migration check and the whole suite against PostgreSQL
-test: $(VENV)/.installed lint
+test: dev-tools lint
 	$(TEST_ENV) scripts/with-postgres $(PY) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) scripts/with-postgres $(PY) -m pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed
+lint: dev-tools
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-## smoke: the zero-setup path (SQLite, demo content, home page) in a temp folder
-smoke: $(VENV)/.installed
-	PYTHON=$(PY) scripts/smoke
+## check-run: `make run` from a fresh clone of HEAD with an empty HOME and no DATABASE_URL, checked over HTTP
+check-run:
+	scripts/check-run
+
+## audit: the pinned requirements checked for known vulnerabilities (pip-audit)
+audit: dev-tools
+	PYTHON=$(PY) scripts/audit
 
 ## bench-import: generate 100,000 posts, import them twice into a scratch PostgreSQL database, print posts/s and peak RSS
-bench-import: $(VENV)/.installed
+bench-import: dev-tools
 	$(TEST_ENV) scripts/with-postgres $(PY) bench/import.py $(BENCH_ARGS)
 
 ## bench-web: load 1,000,000 posts into a dedicated database, serve with gunicorn -w2, wrk each page and two references
-bench-web: $(VENV)/.installed
+bench-web: dev-tools
 	$(PY) bench/web.py $(BENCH_ARGS)
 
 ## bench-admin: load 1,000,000 posts into a dedicated database, time the post changelist, filters, search, autocompletes
-bench-admin: $(VENV)/.installed
+bench-admin: dev-tools
 	$(PY) bench/admin.py $(BENCH_ARGS)
 
 clean:

@@ -130,6 +130,7 @@ def main():
         "DEBUG": "0",
         "SECURE_SSL_REDIRECT": "0",
         "ALLOWED_HOSTS": "testserver",
+        "SITE_URL": "http://testserver",
         "LOG_LEVEL": "WARNING",
     }
     os.environ.update(env)

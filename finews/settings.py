@@ -1,15 +1,23 @@
 """
 Settings for finews, read from the environment.
 
-Every value has a safe default for local development except SECRET_KEY, which
-production (DEBUG off) must supply. See README.md for the variables.
+Every value has a safe default for local development except SECRET_KEY and SITE_URL, which
+production (DEBUG off) must supply. See README.md for the variables; `bin/finews` supplies them
+for a local checkout.
 """
 
+import base64
+import datetime
+import hashlib
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from articles.validators import CHART_IMAGE_HOSTS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -39,17 +47,34 @@ def env_int(name, default):
         raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
 
 
+def env_origin(name, default=""):
+    """An http(s) origin such as `https://news.example.com`: no path, no trailing slash."""
+    value = os.environ.get(name, default).rstrip("/")
+    parts = urlsplit(value)
+    if value and (parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query):
+        raise ImproperlyConfigured(f"{name} must be http(s)://host[:port] with no path, not {value!r}")
+    return value
+
+
 DEBUG = env_bool("DEBUG")
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (set DEBUG=1 for development).")
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (bin/finews sets one up for a checkout)")
     SECRET_KEY = "insecure-development-key-only-used-with-debug-on"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# The site's public address: canonical links, feeds, sitemaps and share cards are absolute on it,
+# so a production site must name it rather than put localhost into them.
+SITE_URL = env_origin("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
+if not SITE_URL:
+    raise ImproperlyConfigured("SITE_URL must be set when DEBUG is off, e.g. SITE_URL=https://news.example.com")
+# The name pages, feeds, sitemaps, share cards and the admin show; the masthead sets the part
+# before the first space as the name and the rest as its tagline.
+SITE_NAME = os.environ.get("SITE_NAME", "finews 财经新闻")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -61,6 +86,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django.contrib.humanize",
+    "axes",
     "taggit",
     "simple_history",
     "articles",
@@ -75,7 +101,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login attempt into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "finews.urls"
@@ -91,6 +120,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "articles.context_processors.site",
             ],
         },
     },
@@ -124,6 +154,23 @@ CACHES = {
     )
 }
 
+# Failed admin logins are counted by django-axes (FinewsAxesBackend first, so a locked-out login
+# never reaches the password check): after LOGIN_FAILURE_LIMIT failures for one username from one
+# address, that pair is locked out for LOGIN_LOCKOUT_MINUTES. Counting the pair, not the address
+# alone, keeps one person's typos from locking out a newsroom behind one NAT address, and a stranger
+# from locking out an editor by name.
+AUTHENTICATION_BACKENDS = [
+    "finews.auth.FinewsAxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "finews.auth.lockout_page"
+# No start-up banner on every management command; lockouts are still logged.
+AXES_VERBOSE = False
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -139,8 +186,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files whitenoise serves at the site's root, such as /favicon.ico, which browsers ask for unprompted.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Uploads are served by the proxy in production; a local checkout (bin/finews) has Django serve them.
+SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -176,8 +227,34 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # Off only for a local checkout served over plain HTTP (bin/finews), where a browser would not
+    # send HTTPS-only cookies back and nobody could log in to the admin.
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and requests from this site only, no
+# inline code (the JSON-LD blocks are data, which CSP does not run), no plugins, no framing. Images
+# also from EastMoney's chart service, the only hosts chart URLs may name, and from EastMoney's
+# image CDN (*.dfcfw.com), where the pictures in crawled article bodies live. An image from
+# anywhere else is blocked and shows as a broken image.
+ARTICLE_IMAGE_HOSTS = ["*.dfcfw.com"]
+# Style attributes allowed by their exact text: simple-history's history list has one.
+STYLE_ATTRIBUTES = ["border-top: 0"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [
+            "'unsafe-hashes'",
+            *(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in STYLE_ATTRIBUTES),
+        ],
+        "img-src": [SELF, *sorted(CHART_IMAGE_HOSTS), *ARTICLE_IMAGE_HOSTS],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}

@@ -1,17 +1,21 @@
 """Root URL configuration: the admin, then the reader site."""
 
+import re
+
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 from articles.sitemaps import SITEMAPS
 from articles.views import reader_page, robots_txt
 
-admin.site.site_header = "finews 编辑后台"
-admin.site.site_title = "finews"
+admin.site.site_header = f"{settings.SITE_NAME} 编辑后台"
+admin.site.site_title = settings.SITE_NAME
 admin.site.index_title = "内容管理"
+
+handler500 = "articles.views.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -31,5 +35,9 @@ urlpatterns = [
     path("", include("articles.urls")),
 ]
 
-if settings.DEBUG:
-    urlpatterns = static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT) + urlpatterns
+if settings.SERVE_MEDIA:
+    # A local checkout has Django serve uploads, DEBUG on or off; in production the proxy does.
+    media = re_path(
+        rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}
+    )
+    urlpatterns = [media, *urlpatterns]

@@ -57,7 +57,7 @@ def round_trip(tmp_path, *sources):
 def test_demo_posts_survive_import_export_import(db, tmp_path):
     before, after = round_trip(tmp_path, DEMO_POSTS)
 
-    assert len(before) == 14
+    assert len(before) == 33
     assert after == before
 
 
@@ -83,27 +83,28 @@ def test_exported_files_use_the_crawlers_format(db, tmp_path):
 
     call_command("export_posts", str(tmp_path), stdout=io.StringIO())
 
-    text = (tmp_path / "_posts" / "2022-05-25-NW202205250000000106.md").read_text(encoding="utf-8")
+    text = (tmp_path / "_posts" / "2022-05-26-NW202205262392036710.md").read_text(encoding="utf-8")
     assert text.startswith(
-        '---\nlayout: post\ntitle: "人工智能企业有序复工 算力中心保持运行"\ndate: 2022-05-25 14:02:11 +0800\n'
-        "categories: shanghaizhengquanbao·zhongguozhengquanwang\ntags: 上海证券报·中国证券网新闻\n---\n"
+        '---\nlayout: post\ntitle: "商汤临港智算中心扩容 AI大装置服务更多行业客户"\ndate: 2022-05-26 14:31:03 +0800\n'
+        "categories: shanghaizhengquanbao·zhongguozhengquanwang\n"
+        'tags: ["临港", "人工智能", "商汤-W", "智算中心"]\n---\n'
     )
     assert "<!-- EM_StockImg_Start -->" in text
     assert '<p class="em_media">（文章来源：上海证券报·中国证券网）</p>' in text
-    assert "/html_News/NewsShare.html?infoCode=NW202205250000000106>" in text
+    assert "/html_News/NewsShare.html?infoCode=NW202205262392036710>" in text
     assert (
         "[返回上海证券报·中国证券网新闻](/category/shanghaizhengquanbao·zhongguozhengquanwang.html)｜[返回首页](/)"
         in text
     )
-    post = parse_post(decode(text.encode()), "NW202205250000000106")
+    post = parse_post(decode(text.encode()), "NW202205262392036710")
     assert post.warnings == []
 
 
 def test_export_queries_do_not_grow_with_the_number_of_posts(db, tmp_path, django_assert_max_num_queries):
     call_command("import_posts", str(DEMO_POSTS), verbosity=0)
 
-    # Expect 3 queries for the 14 posts (one chunk): posts with category and source, charts, tags.
+    # Expect 3 queries for the 33 posts (one chunk): posts with category and source, charts, tags.
     with django_assert_max_num_queries(3):
         call_command("export_posts", str(tmp_path), stdout=io.StringIO())
 
-    assert len(list((tmp_path / "_posts").glob("*.md"))) == 14
+    assert len(list((tmp_path / "_posts").glob("*.md"))) == 33

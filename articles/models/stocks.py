@@ -33,6 +33,15 @@ class StockQuerySet(models.QuerySet):
             )
         return Symbol(Market(known), symbol.code)
 
+    def fill_names(self, names):
+        """Name the stocks that have no name yet from `names`, `{(market, code): name}`; a name an
+        editor gave stays. Returns how many were named."""
+        unnamed = self.filter(name="", code__in={code for _, code in names})
+        stocks = [stock for stock in unnamed if (stock.market, stock.code) in names]
+        for stock in stocks:
+            stock.name = names[stock.market, stock.code]
+        return self.bulk_update(stocks, ["name"])
+
 
 class Stock(models.Model):
     """A security or board that posts chart or mention; its page lists those posts."""

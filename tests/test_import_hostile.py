@@ -88,3 +88,10 @@ def test_a_title_nested_a_thousand_deep_is_read_without_recursion():
 
     assert post.title == "北向资金净流入"
     assert any("not valid YAML" in warning for warning in post.warnings)
+
+
+def test_a_date_offset_beyond_a_day_is_an_unparseable_date():
+    text = FRONT.replace("+0800", "+9999") + "正文。"
+
+    with pytest.raises(PostFileError, match=r"unparseable date '2022-05-25 10:00:00 \+9999': the offset is not within"):
+        parse_post(text, "202205250000000001")

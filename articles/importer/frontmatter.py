@@ -130,15 +130,17 @@ def parse_date(value):
     if not match:
         raise PostFileError(f"unparseable date {value!r}")
     offset = match["offset"]
+    parts = [int(match[name] or 0) for name in ("year", "month", "day", "hour", "minute", "second")]
+    parts.append(int((match["fraction"] or "0").ljust(6, "0")))
     if not offset:
         zone = OLD_SITE_ZONE
     elif offset == "Z":
         zone = datetime.UTC
     else:
-        sign = -1 if offset[0] == "-" else 1
-        zone = datetime.timezone(sign * datetime.timedelta(hours=int(offset[1:3]), minutes=int(offset[-2:])))
-    parts = [int(match[name] or 0) for name in ("year", "month", "day", "hour", "minute", "second")]
-    parts.append(int((match["fraction"] or "0").ljust(6, "0")))
+        shift = datetime.timedelta(hours=int(offset[1:3]), minutes=int(offset[-2:]))
+        if shift >= datetime.timedelta(hours=24):
+            raise PostFileError(f"unparseable date {value!r}: the offset is not within 24 hours")
+        zone = datetime.timezone(-shift if offset[0] == "-" else shift)
     try:
         return datetime.datetime(*parts, tzinfo=zone)
     except ValueError as error:

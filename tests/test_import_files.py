@@ -265,3 +265,18 @@ def test_an_archive_of_large_members_is_imported_in_bounded_memory(db, tmp_path)
 
     assert summary.counts["failed"] == 40
     assert peak < 48 * 2**20
+
+
+def test_a_file_name_that_is_not_utf8_is_that_files_error(db, tmp_path, posts_dir):
+    undecodable = os.fsencode(posts_dir) + b"/2022-05-22-NW\xff.md"
+    with open(undecodable, "wb") as file:
+        file.write(post_text("").replace("infoCode=", "x=").encode())
+    os.mkdir(os.fsencode(posts_dir) + b"/\xfe")
+    report = tmp_path / "report.json"
+
+    out, err = run(posts_dir, report=str(report), fails=True)
+
+    assert "1 created, 0 updated, 0 unchanged, 0 conflicts, 2 failed" in out
+    assert f"{posts_dir}/2022-05-22-NW\\xff.md: its name is not UTF-8 text: rename it" in err
+    assert f"{posts_dir}/\\xfe: its name is not UTF-8 text: rename it" in err
+    assert outcomes(report)["2022-05-22-NW\\xff.md"]["status"] == "failed"

@@ -28,6 +28,7 @@ MAX_POST_BYTES = 5 * 1024 * 1024
 OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 SYMLINK = "a symbolic link: not followed"
 NOT_A_POST = "not a post file name"
+NOT_UTF8 = "its name is not UTF-8 text: rename it"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ def iter_post_files(paths):
     """
     for path in map(str, paths):
         if problem := check_path(path):
-            yield Outcome(path, Status.FAILED, reason=problem)
+            yield Outcome(printable_path(path), Status.FAILED, reason=problem)
         elif os.path.isdir(path):
             yield from _walk_directory(path)
         elif path.endswith(".zip"):
@@ -68,6 +69,8 @@ def iter_post_files(paths):
 
 def check_path(path):
     """Why a path named to the importer cannot be read, or None when it is a regular file or a directory."""
+    if not is_utf8(path):
+        return NOT_UTF8
     try:
         mode = os.lstat(path).st_mode
     except OSError as error:
@@ -77,6 +80,21 @@ def check_path(path):
     if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
         return None
     return f"not a regular file or directory ({_kind(mode)})"
+
+
+def is_utf8(name):
+    """Whether a file name decoded to text: names that are not UTF-8 hold surrogate escapes, which can be
+    neither stored nor printed."""
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable_path(path):
+    """A path whose bytes are not all UTF-8 with those bytes written as `\\xff`."""
+    return os.fsencode(path).decode(errors="backslashreplace")
 
 
 def is_post_name(name):
@@ -99,7 +117,9 @@ def _walk_directory(root):
         subdirectories = []
         for entry in entries:
             try:
-                if entry.is_symlink():
+                if not is_utf8(entry.name):
+                    yield Outcome(printable_path(entry.path), Status.FAILED, reason=NOT_UTF8)
+                elif entry.is_symlink():
                     yield Outcome(entry.path, Status.SKIPPED, reason=SYMLINK)
                 elif entry.is_dir(follow_symlinks=False):
                     subdirectories.append(entry.path)
@@ -154,7 +174,7 @@ def _read_archive(path, members):
                 yield Outcome(path, Status.FAILED, reason="not a regular file")
                 return
             for name, mtime, data, problem in members(file):
-                member = f"{path}!/{name}"
+                member = f"{path}!/{printable_path(name)}"
                 if problem == NOT_A_POST:
                     yield Outcome(member, Status.SKIPPED, reason=NOT_A_POST)
                 elif problem:
@@ -237,6 +257,8 @@ def _settled(member, next_offset):
 def _member_problem(name, size):
     if "\x00" in name:
         return "its name holds a NUL character"
+    if not is_utf8(name):
+        return NOT_UTF8
     if not is_post_name(name.rsplit("/", 1)[-1]):
         return NOT_A_POST
     if size > MAX_POST_BYTES:

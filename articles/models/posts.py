@@ -1,30 +1,32 @@
 """Posts: what readers may see (PostQuerySet.published), and everything a post carries."""
 
-import logging
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Subquery
 from django.db.models.functions import Greatest
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
-from PIL import UnidentifiedImageError
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItemBase
 
 from articles import images
-from articles.history import PostSnapshotHistory
+from articles.history import PostSnapshotHistory, record_version
 from articles.slugs import pinyin_slug, unique_slug
-from articles.validators import validate_post_key, validate_publication_date
+from articles.symbols import SymbolError, normalize_code
+from articles.validators import (
+    EARLIEST_PUBLICATION,
+    LATEST_PUBLICATION,
+    validate_post_key,
+    validate_publication_date,
+)
 
 from .stocks import STOCK_SHORTCODE, Stock, StockChart, shortcode_chart
-
-logger = logging.getLogger(__name__)
 
 
 class TaggedPost(TaggedItemBase):
@@ -106,7 +108,8 @@ class PostQuerySet(models.QuerySet):
                 setattr(post, field, value)
             post.edited_at = timezone.now()
             post._history_user, post._change_reason = user, reason
-            post.save(update_fields=[*values, "edited_at", "updated_at"])
+            post.save_without_historical_record(update_fields=[*values, "edited_at", "updated_at"])
+            record_version(post)
             count += 1
         return count
 
@@ -114,16 +117,18 @@ class PostQuerySet(models.QuerySet):
 class Post(models.Model):
     """One news item."""
 
+    # One set of words everywhere: a post is 草稿, or set to 发布 — which makes it 定时发布 until its
+    # time and 已发布 from then on.
     class Status(models.TextChoices):
         DRAFT = "draft", "草稿"
-        PUBLISHED = "published", "已发布"
+        PUBLISHED = "published", "发布"
 
     class State(models.TextChoices):
         """What readers see: status combined with the publication time."""
 
         DRAFT = "draft", "草稿"
         SCHEDULED = "scheduled", "定时发布"
-        LIVE = "live", "已上线"
+        LIVE = "live", "已发布"
 
     title = models.CharField("标题", max_length=300)
     slug = models.SlugField("URL 标识", max_length=200, unique=True, blank=True, help_text="留空则按标题自动生成")
@@ -136,7 +141,14 @@ class Post(models.Model):
         help_text="旧站文件的稳定编号（infoCode 或文件编号），重复导入时据此匹配",
         validators=[validate_post_key],
     )
-    info_code = models.CharField("infoCode", max_length=40, unique=True, null=True, blank=True)
+    info_code = models.CharField(
+        "资讯编号",
+        max_length=40,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="旧站分享链接 NewsShare.html?infoCode= 中的编号，如 NW202205252391453833",
+    )
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField("发布时间", default=timezone.now, validators=[validate_publication_date])
     summary = models.TextField("摘要", blank=True)
@@ -160,6 +172,14 @@ class Post(models.Model):
     )
     lead_image_width = models.PositiveIntegerField("题图宽度", null=True, blank=True, editable=False)
     lead_image_height = models.PositiveIntegerField("题图高度", null=True, blank=True, editable=False)
+    # Written by the image job only (articles/tasks.py): pages read it instead of asking the storage.
+    image_files = models.JSONField(
+        "图片文件",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="后台任务生成的题图尺寸与分享卡片（images.make_files 的记录）",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -177,7 +197,22 @@ class Post(models.Model):
     edited_at = models.DateTimeField("最近编辑", null=True, blank=True, editable=False)
 
     objects = PostQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["updated_at"], bases=[PostSnapshotHistory])
+    # image_files describes files, not the post: reverting a version must not bring back an old record.
+    history = HistoricalRecords(excluded_fields=["updated_at", "image_files"], bases=[PostSnapshotHistory])
+
+    # The fields a post takes from the file it is imported from. Key and slug are set once, when the import
+    # creates the post; the lead image and the editorial bookkeeping are the site's own.
+    IMPORTED_FIELDS = (
+        "title",
+        "info_code",
+        "status",
+        "published_at",
+        "summary",
+        "body",
+        "category_id",
+        "source_id",
+        "original_url",
+    )
 
     class Meta:
         ordering = ["-published_at", "-id"]
@@ -186,6 +221,15 @@ class Post(models.Model):
         permissions = [
             ("publish_post", "Can publish posts"),
             ("delete_others_post", "Can delete posts created by others"),
+        ]
+        constraints = [
+            # No writer, COPY included, may store a time Python cannot read back (year 10000) or that is
+            # a typing or crawler mistake (Go's zero time): see validate_publication_date.
+            models.CheckConstraint(
+                condition=models.Q(published_at__gte=EARLIEST_PUBLICATION, published_at__lt=LATEST_PUBLICATION),
+                name="post_published_at_in_range",
+                violation_error_message="发布时间须在 1990 年至 2100 年之间。",
+            ),
         ]
         indexes = [
             # Listings and feeds walk these newest first; partial so drafts cost nothing.
@@ -215,29 +259,58 @@ class Post(models.Model):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(Post, self.slug_base(), exclude_pk=self.pk)
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            # image_files belongs to the image job, which may have written it since this instance was
+            # loaded: writing back the stale value would lose the record of files the job just made.
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "image_files"
+            ]
         super().save(*args, **kwargs)
-        stored = getattr(self, "_stored_lead_image", None)
-        if stored and stored != self.lead_image.name:
-            # The old original stays: earlier versions in the history still point at it.
-            transaction.on_commit(lambda: images.delete_renditions(str(stored)))
-        self._stored_lead_image = self.lead_image.name
 
     def get_absolute_url(self):
         return reverse("articles:post_detail", args=[self.slug])
 
     def slug_base(self):
-        """What a new post's slug is made from: its info code or import key, else its title in pinyin."""
-        return slugify(self.info_code or self.key or "") or pinyin_slug(self.title) or "post"
+        """What a new post's slug is made from (Post.slug_base_for)."""
+        return self.slug_base_for(self.info_code, self.key, self.title)
+
+    @staticmethod
+    def slug_base_for(info_code, key, title):
+        """A new post's slug before it is made unique (slugs.unique_slug): its info code or import key, else
+        its title in pinyin. The importer derives the slugs of the posts it creates with this too."""
+        return slugify(info_code or key or "") or pinyin_slug(title) or "post"
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        post = super().from_db(db, field_names, values)
-        # Remembered so that save() can tell a replaced image and clear its renditions.
-        post._stored_lead_image = post.__dict__.get("lead_image")
-        return post
+    def imported_values(cls, parsed, *, category_id, source_id):
+        """The values of IMPORTED_FIELDS for `parsed` (the importer's ParsedPost), given the ids its category
+        and source were found under."""
+        return {
+            "title": parsed.title,
+            "info_code": parsed.info_code,
+            "status": parsed.status,
+            "published_at": parsed.published_at,
+            "summary": parsed.summary,
+            "body": parsed.body,
+            "category_id": category_id,
+            "source_id": source_id,
+            "original_url": parsed.original_url,
+        }
+
+    def differs_from(self, values):
+        """Whether any of `values` (field attname → value, e.g. imported_values) is not what this post holds."""
+        return any(getattr(self, name) != value for name, value in values.items())
 
     def clean(self):
-        errors = [f"「{tag}」：{error}" for tag, error in self.stock_shortcodes() if isinstance(error, Exception)]
+        errors = []
+        for tag, chart in self.stock_shortcodes():
+            try:
+                if isinstance(chart, Exception):
+                    raise chart
+                Stock.objects.check_plausible(chart.market, chart.code)
+            except SymbolError as error:
+                errors.append(f"「{tag}」：{error}")
         if errors:
             raise ValidationError({"body": [f"正文中的股票短代码有误 {e}" for e in errors]})
 
@@ -261,26 +334,25 @@ class Post(models.Model):
 
     @property
     def lead_picture(self):
-        """The lead image's renditions as an images.Picture, or None without a (readable) image."""
-        if not self.lead_image or not self.lead_image_width or not self.lead_image_height:
+        """The lead image as an images.Picture: its renditions once the image job made them, the original
+        until then; None without an image. Reads the post only, never the storage."""
+        if not self.lead_image:
             return None
-        try:
-            return images.picture(self.lead_image.name, self.lead_image_width, self.lead_image_height)
-        except (OSError, UnidentifiedImageError):
-            logger.exception("Lead image %s of post %s cannot be read", self.lead_image.name, self.pk)
-            return None
+        return images.picture(self.image_files, self.lead_image.name, self.lead_image_width, self.lead_image_height)
 
     @property
     def og_image_url(self):
-        """Absolute-path URL of the 1200×630 Open Graph image: the cropped lead image, else a generated
-        share card; "" for an unsaved post."""
-        storage = self.lead_image.storage
-        if self.lead_picture:
-            return storage.url(images.og_image(self.lead_image.name))
-        if self.pk is None:
-            return ""
-        source_name = lambda: self.source.name if self.source_id else ""  # noqa: E731 - drawn only when needed
-        return storage.url(images.share_card(self.pk, self.title, source_name, self.published_at))
+        """URL of the post's 1200×630 Open Graph image: the crop of its lead image or its generated card once
+        the image job made it, the site's default card until then."""
+        share = (self.image_files or {}).get("share")
+        return self.lead_image.storage.url(share) if share else static(images.DEFAULT_CARD)
+
+    @property
+    def images_made(self):
+        """Whether the image job has made what the post shows now (a new lead image, or a title, source or
+        date on its card, needs the job again)."""
+        wanted = images.share_name(self.pk, self.lead_image.name, self.title, self.source_id, self.published_at)
+        return (self.image_files or {}).get("share") == wanted
 
     @property
     def is_live(self):
@@ -319,9 +391,16 @@ class Post(models.Model):
             return None
         return f"{reverse('articles:share')}?infoCode={self.info_code}"
 
-    def sync_stocks(self):
-        """Make sure every charted stock, in the inline or a body short code, is among the post's stocks
-        (mentions are added by the caller)."""
+    def sync_stocks(self, mentioned=()):
+        """Make the post's stocks exactly those it charts (chart rows and body short codes) and those in
+        `mentioned`: (market, code) pairs of the stocks its body links to, found by the caller with the
+        importer's find_mentions. A stock no longer charted or mentioned leaves; codes that are not a
+        valid code of their market are passed over."""
         charts = [*self.charts.all(), *(c for _, c in self.stock_shortcodes() if isinstance(c, StockChart))]
-        charted = [Stock.objects.get_or_create(market=c.market, code=c.code)[0] for c in charts]
-        self.stocks.add(*charted)
+        symbols = {}
+        for market, code in [*((c.market, c.code) for c in charts), *mentioned]:
+            try:
+                symbols.setdefault((market, normalize_code(market, code)), None)
+            except ValueError:  # SymbolError, or a market id EastMoney does not have
+                continue
+        self.stocks.set([Stock.objects.get_or_create(market=market, code=code)[0] for market, code in symbols])

@@ -28,6 +28,7 @@ HOSTILE_BODIES = {
     "chart block with unclosed tags": CHART_START + "<img <a ",
     "unclosed hidden paragraphs": '<p style="display:none display:none ',
     "unclosed source lines": '<p class="em_media">（文章来源：',
+    "source lines closed once": '<p class="em_media">（文章来源：' * 10_000 + "</p>",
     "share link prefixes": "/html_News/NewsShare.html?&",
     "back-link prefixes": "[返回x](",
     "bracket sources": "。（来源）  ",

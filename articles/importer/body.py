@@ -32,7 +32,7 @@ HREF_ATTR = re.compile(r"\bhref=\"(?P<url>[^\"]*)\"")
 # The crawler put an invisible paragraph before each chart; hidden text is never content.
 DISPLAY_NONE = re.compile(r"display\s*:\s*none", re.I)
 EM_MEDIA = re.compile(r"\bclass=\"em_media\"")
-SOURCE_TEXT = re.compile(r"[（(]\s*文章来源\s*[:：](?P<name>.*)[）)]", re.S)
+SOURCE_OPENING = re.compile(r"\s*[（(]\s*文章来源\s*[:：]")
 # The share link's query string: infoCode first, or after a few other parameters.
 SHARE_URL = re.compile(r"/html_News/NewsShare\.html\?(?:[^\s<>#&]{0,200}+&){0,10}?infoCode=(?P<code>[A-Za-z0-9]+)")
 AUTOLINK = re.compile(r"<(?P<url>https?://[^\s<>]+)?>")
@@ -195,13 +195,16 @@ def source_line(text):
     """`(start, end, publisher)` of the first `<p class="em_media">（文章来源：…）</p>` paragraph, or None."""
     closing = None
     for tag in P_TAG.finditer(text):
-        if not EM_MEDIA.search(tag["attrs"]):
+        if closing is not None and tag.end() <= closing.start():
+            continue  # its paragraph ends where the one just looked at ends, which was no source line either
+        if not EM_MEDIA.search(tag["attrs"]) or not (opening := SOURCE_OPENING.match(text, tag.end())):
             continue
-        closing = _next_closing(P_CLOSE, text, tag.end(), closing)
+        closing = P_CLOSE.search(text, opening.end())
         if closing is None:
             return None
-        if match := SOURCE_TEXT.fullmatch(text[tag.end() : closing.start()].strip()):
-            return tag.start(), closing.end(), match["name"].strip()
+        inner = text[opening.end() : closing.start()].rstrip()
+        if inner.endswith(("）", ")")):
+            return tag.start(), closing.end(), inner[:-1].strip()
     return None
 
 

@@ -118,8 +118,8 @@ class JsonReport:
     def close(self, *, interrupted_by=None):
         """Finish the report and put it in place; `interrupted_by` is the exception that stopped the run."""
         ending = {"summary": self.summary.finish().as_dict()}
-        ending["status"] = "interrupted" if interrupted_by else "complete"
-        if interrupted_by:
+        ending["status"] = "complete" if interrupted_by is None else "interrupted"
+        if interrupted_by is not None:
             ending["error"] = f"{type(interrupted_by).__name__}: {interrupted_by}".removesuffix(": ")
         # The outcomes' list is closed, then the ending object's members follow it in the same object.
         self.stream.write("\n],\n" + json.dumps(ending, ensure_ascii=False).removeprefix("{") + "\n")

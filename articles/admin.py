@@ -11,7 +11,7 @@ from django.db.models import Count
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -407,13 +407,6 @@ class CategoryAdmin(PostCountAdmin):
     search_fields = ["name", "slug"]
     # Meta.ordering does not apply to the annotated (GROUP BY) queryset.
     ordering = ["position", "name"]
-
-    def view_on_site(self, category):
-        # A slug stored before slugs were checked (`A股/港股`) makes no URL: then there is no page to link.
-        try:
-            return category.get_absolute_url()
-        except NoReverseMatch:
-            return None
 
 
 @admin.register(Source)

@@ -1,68 +1,78 @@
 """RSS 2.0 and Atom feeds of the newest published posts: the whole site, and each category, source, tag and stock.
 
-Links are absolute on SITE_URL, as canonical links are. Feeds answer conditional GETs like pages do.
-Each feed class serves both formats: one instance per format, chosen by the URL's `format`.
+One Feed class serves every scope in reading.SCOPES, and both formats: one instance per format,
+chosen by the URL's `format`. Links are absolute on SITE_URL, as canonical links are. Feeds
+answer conditional GETs like pages do.
 """
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils.encoding import escape_uri_path
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
-from taggit.models import Tag
+from django.utils.html import escape
 
-from .models import Source, Stock
-from .templatetags.news import absolute
-from .views import LINKED_FRAGMENT_SECONDS, find_category, reader_page, scoped_posts, set_last_modified, site_state
+from .reading import (
+    LINKED_FRAGMENT_SECONDS,
+    SCOPES,
+    absolute_url,
+    reader_page,
+    scoped_posts,
+    set_last_modified,
+    site_state,
+    site_url,
+)
 
 FEED_TYPES = {"rss": Rss201rev2Feed, "atom": Atom1Feed}
 ITEMS = 30
 
 
 class PostFeed(Feed):
-    """The newest posts of one scope (`kind`, or the whole site when None)."""
-
-    kind = None
+    """The newest posts of one scope's object, or of the whole site. The object a feed is about is
+    a (scope, object) pair from reading.SCOPES, or None for the whole site."""
 
     def __init__(self, feed_type):
         super().__init__()
         self.feed_type = feed_type
 
-    def get_object(self, request, **kwargs):
-        return None
+    def get_object(self, request, scope=None, **kwargs):
+        if scope is None:
+            return None
+        scope = SCOPES[scope]
+        return scope, scope.find(request, **kwargs)
 
-    def items(self, obj):
-        posts = scoped_posts(self.kind, obj.pk if obj else None)
+    def items(self, about):
+        posts = about[0].posts(about[1]) if about else scoped_posts()
         return list(posts.select_related("source").prefetch_related("tags").defer("body")[:ITEMS])
 
-    def title(self, obj):
-        return f"{obj} - {settings.SITE_NAME}" if obj else settings.SITE_NAME
+    def title(self, about):
+        return f"{about[0].heading(about[1])} - {settings.SITE_NAME}" if about else settings.SITE_NAME
 
-    def description(self, obj):
-        return f"{obj}的最新财经资讯" if obj else "财经新闻：A 股、港股、美股与宏观经济的最新资讯"
+    def description(self, about):
+        return about[0].describe(about[1]) if about else "财经新闻：A 股、港股、美股与宏观经济的最新资讯"
 
     subtitle = description
 
-    def link(self, obj):
-        return absolute(obj.get_absolute_url() if obj else "/")
+    def link(self, about):
+        return absolute_url(about[0].url(about[1]) if about else site_url("articles:home"))
 
-    def feed_url(self, obj):
+    def feed_url(self, about):
         return None
 
     def item_title(self, post):
         return post.title
 
     def item_description(self, post):
-        return post.summary
+        # Summaries are plain text, and both formats carry HTML here (RSS by custom, Atom as
+        # type="html"): escaped, a summary reads as the text it is, never as markup.
+        return escape(post.summary)
 
     def item_link(self, post):
-        return absolute(post.get_absolute_url())
+        return absolute_url(post.get_absolute_url())
 
     def item_guid(self, post):
-        return absolute(post.get_absolute_url())
+        return absolute_url(post.get_absolute_url())
 
     def item_pubdate(self, post):
         return post.published_at
@@ -82,62 +92,23 @@ class PostFeed(Feed):
         return feed
 
 
-class CategoryFeed(PostFeed):
-    kind = "category"
-
-    def get_object(self, request, slug):
-        return find_category(request, slug)
+FEEDS = {name: PostFeed(feed_type) for name, feed_type in FEED_TYPES.items()}
 
 
-class SourceFeed(PostFeed):
-    kind = "source"
-
-    def get_object(self, request, slug):
-        return get_object_or_404(Source, slug=slug)
-
-
-class TagFeed(PostFeed):
-    kind = "tag"
-
-    def get_object(self, request, slug):
-        return get_object_or_404(Tag.objects.filter(slug__iexact=slug))
-
-    def link(self, obj):
-        return absolute(reverse("articles:tag_detail", args=[obj.slug]))
-
-
-class StockFeed(PostFeed):
-    kind = "stock"
-
-    def get_object(self, request, market, code):
-        return get_object_or_404(Stock.objects.filter(market=market, code__iexact=code))
-
-
-def feed_view(feed_class):
-    """A view serving `feed_class` as RSS or Atom, by the URL's `format`.
+@reader_page("feed")
+def feed(request, format, **kwargs):
+    """A feed as RSS or Atom, by the URL's `format`: the whole site's, or with `scope` and its URL
+    arguments, one category's, source's, tag's or stock's.
 
     A feed shows other posts, so, like the home page's blocks, its XML is kept under the site's
     last change and built again only after something changed.
     """
-    feeds = {name: feed_class(feed_type) for name, feed_type in FEED_TYPES.items()}
-
-    @reader_page(max_age=300)
-    def view(request, format, **kwargs):
-        state = site_state(request)
-        key = f"feed:{escape_uri_path(request.path)}:{state.key}"
-        xml = cache.get(key)
-        if xml is None:
-            xml = feeds[format](request, **kwargs).content
-            cache.set(key, xml, LINKED_FRAGMENT_SECONDS)
-        response = HttpResponse(xml, content_type=FEED_TYPES[format].content_type)
-        # The site's last change, not the newest item's date, so a removed item also counts.
-        return set_last_modified(response, state.last_change)
-
-    return view
-
-
-latest = feed_view(PostFeed)
-category = feed_view(CategoryFeed)
-source = feed_view(SourceFeed)
-tag = feed_view(TagFeed)
-stock = feed_view(StockFeed)
+    state = site_state(request)
+    key = f"feed:{escape_uri_path(request.path)}:{state.key}"
+    xml = cache.get(key)
+    if xml is None:
+        xml = FEEDS[format](request, **kwargs).content
+        cache.set(key, xml, LINKED_FRAGMENT_SECONDS)
+    response = HttpResponse(xml, content_type=FEED_TYPES[format].content_type)
+    # The site's last change, not the newest item's date, so a removed item also counts.
+    return set_last_modified(response, state.last_change)

@@ -1,5 +1,7 @@
 """Sitemaps: `/sitemap.xml` indexes the sections below; `news` is the Google News sitemap of the last 48 hours.
 
+Routes and cache policy are in articles/urls.py, on the reading layer like every reader page.
+
 At a million posts the `posts` section runs to 20 files of at most 50,000 URLs; each file is a
 primary-key range, so the last is as quick to build as the first (no OFFSET, no COUNT).
 """
@@ -12,12 +14,12 @@ from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger
 from django.db.models import Max
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from taggit.models import Tag
 
 from .models import Category, Post, Source, Stock
+from .reading import SCOPES, site_url
 
 
 class SiteUrlSitemap(Sitemap):
@@ -109,10 +111,11 @@ class TagSitemap(SiteUrlSitemap):
     changefreq = "daily"
 
     def items(self):
-        return Tag.objects.order_by("pk")
+        # A tag stored with an empty slug (a name of punctuation only, before validation) has no page.
+        return Tag.objects.exclude(slug="").order_by("pk")
 
     def location(self, tag):
-        return reverse("articles:tag_detail", args=[tag.slug])
+        return SCOPES["tag"].url(tag)
 
 
 class StockSitemap(SiteUrlSitemap):
@@ -129,7 +132,7 @@ class PageSitemap(SiteUrlSitemap):
         return ["articles:home", "articles:latest"]
 
     def location(self, name):
-        return reverse(name)
+        return site_url(name)
 
 
 SITEMAPS = {

@@ -1,4 +1,6 @@
-"""Reader pages. Every list of posts starts from Post.objects.published(); nothing else decides visibility.
+"""Reader pages: the endpoints, on the reading layer (articles.reading), which decides what readers
+see (`scoped_posts`, on Post.objects.published()), how long responses may be cached, and what a
+category, source, tag or stock listing is (`SCOPES`).
 
 Each request runs the one query that decides what its page shows (which posts, in which order)
 and renders the page around it. The rest comes from the cache: a headline in a list or an
@@ -9,12 +11,7 @@ one query made at most once a second. Pages answer conditional GETs with 304 and
 number of queries whatever their length.
 """
 
-import datetime
-import hashlib
 import re
-from dataclasses import dataclass
-from functools import lru_cache, wraps
-from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -24,193 +21,93 @@ from django.db.models import Value, prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils.cache import patch_cache_control
-from django.utils.http import http_date, urlencode
-from django.utils.safestring import mark_safe
-from django.views.decorators.http import conditional_page
-from taggit.models import Tag
+from django.utils.http import urlencode
 
 from .context_processors import site
-from .models import Category, Post, Source, Stock, StockChart
-from .pagination import Cursor, paginate
+from .models import Post
+from .pagination import BadCursor, Cursor, KeysetPaginator, parse_id
+from .reading import (
+    FRAGMENT_SECONDS,
+    LINKED_FRAGMENT_SECONDS,
+    PER_PAGE,
+    SCOPES,
+    absolute_url,
+    feed_links,
+    find_category,
+    page_rows,
+    post_items,
+    reader_page,
+    scoped_posts,
+    set_last_modified,
+    site_state,
+    site_url,
+)
 
-PER_PAGE = 30
-# How a listing is narrowed: the URL's `scope=kind:id` and each listing view use the same lookups.
-SCOPES = {"category": "category", "source": "source", "tag": "tagged_items__tag", "stock": "stocks"}
 INFO_CODE = re.compile(r"[A-Za-z0-9]{1,40}")
 RELATED_COUNT = 6
-# How long cached headlines and articles may show a renamed category, source or stock.
-FRAGMENT_SECONDS = 600
-# Fragments built from other posts are keyed by the last change; this bounds what a hard delete,
-# which does not move it, leaves behind.
-LINKED_FRAGMENT_SECONDS = 60
 SEARCH_WORDS = 5
 SEARCH_TIMEOUT_MS = 500
 # The new-posts notice counts up to this many; beyond it says "99+".
 NEW_POSTS_CAP = 99
-SITE_STATE_KEY = "articles:site-state"
 
 
-class MenuCategory(NamedTuple):
-    """A category as the site's menu and the category pages need it; plain data, cheap to cache."""
+def render_listing(request, posts, template="articles/post_list.html", poll_scope=None, hide_category=False, **context):
+    """One page of the newest-first listing `posts` (published ones), with cursor links.
 
-    pk: int
-    slug: str
-    name: str
-    description: str
-    url: str
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return self.url
-
-
-@dataclass
-class SiteState:
-    """The category menu and when anything readers see last changed (None before the first post)."""
-
-    categories: list[MenuCategory]
-    last_change: datetime.datetime | None
-
-    def __post_init__(self):
-        # The rendered menu is cached under this digest of what it shows, computed once with the
-        # state: a new, renamed or moved category changes the menu but not last_change.
-        shown = repr([(category.pk, category.url, category.name) for category in self.categories])
-        self.menu_key = hashlib.md5(shown.encode(), usedforsecurity=False).hexdigest()
-
-    @property
-    def key(self):
-        """A cache-key part that changes whenever pages may have."""
-        return self.last_change.timestamp() if self.last_change else 0
-
-    def category(self, slug):
-        """The category spelled `slug` in any case, or None."""
-        return next((category for category in self.categories if category.slug.lower() == slug.lower()), None)
-
-
-def site_state(request=None):
-    """The SiteState, from one query made at most once a second per cache, read once per request.
-
-    Last-Modified has one-second resolution, so a second-old value loses nothing, and a new or
-    renamed category reaches the menu within a second without any invalidation code.
+    `poll_scope` ("" for the whole site, "kind:id" for a scope) makes its first page poll for new
+    posts; the query string's `before`, `after` or `date` picks the page, and a bad one is a 400.
     """
-    state = getattr(request, "site_state", None)
-    if state is None:
-        state = cache.get(SITE_STATE_KEY)
-        if state is None:
-            rows = list(Category.objects.annotate(last_change=Post.objects.last_change_expression()))
-            categories = [MenuCategory(c.pk, c.slug, c.name, c.description, c.get_absolute_url()) for c in rows]
-            state = SiteState(categories, rows[0].last_change if categories else None)
-            cache.set(SITE_STATE_KEY, state, 1)
-        if request is not None:
-            request.site_state = state
-    return state
-
-
-def reader_page(max_age):
-    """Public caching for `max_age` seconds, an ETag of the content and 304 answers to conditional GETs.
-
-    The view sets Last-Modified to the site's last change; browsers send If-None-Match too, which
-    Django checks first, so for them the content's ETag decides.
-    """
-
-    def decorate(view):
-        @wraps(view)
-        def cached(request, *args, **kwargs):
-            response = view(request, *args, **kwargs)
-            if response.status_code == 200 and not response.has_header("Cache-Control"):
-                patch_cache_control(response, public=True, max_age=max_age)
-            return response
-
-        return conditional_page(cached)
-
-    return decorate
-
-
-def set_last_modified(response, moment):
-    if moment:
-        response.headers["Last-Modified"] = http_date(moment.timestamp())
-    return response
-
-
-def scoped_posts(kind=None, pk=None):
-    """Published posts, narrowed to one category, source, tag or stock when `kind` names one."""
-    posts = Post.objects.published()
-    return posts.filter(**{SCOPES[kind]: pk}) if kind else posts
-
-
-@lru_cache(maxsize=4096)
-def fixed_url(name, **kwargs):
-    """reverse() for links every page repeats (menu, header, footer, feeds), once per process:
-    the site's routes do not change while it runs."""
-    return reverse(name, kwargs=kwargs)
-
-
-def feed_links(name="feed", **kwargs):
-    """{format: URL} of a feed route, for <link rel="alternate"> and the page's feed buttons."""
-    return {fmt: fixed_url(f"articles:{name}", **kwargs, format=fmt) for fmt in ("rss", "atom")}
-
-
-def page_rows(posts):
-    """What a page needs of its posts on every request: ids and times. The rest is post_items()'s."""
-    return posts.values_list("pk", "published_at", "updated_at", named=True)
-
-
-def post_items(rows, hide_category=False):
-    """The list items of `rows` (published posts; pk and updated_at suffice) as HTML, in order.
-
-    A headline changes only when its post does, so each item is cached under the post's id and
-    updated_at and rendering a page costs a cache lookup; misses are fetched and rendered together.
-    A category, source or stock renamed meanwhile shows in old items after FRAGMENT_SECONDS.
-    """
-    keys = {row.pk: f"post-item:{row.pk}:{row.updated_at.timestamp()}:{int(hide_category)}" for row in rows}
-    # The whole list is also kept under a digest of its items: one lookup instead of thirty while
-    # no post on the page changes or moves.
-    list_key = "post-items:" + hashlib.md5("|".join(keys.values()).encode(), usedforsecurity=False).hexdigest()
-    joined = cache.get(list_key)
-    if joined is not None:
-        return joined
-    html = cache.get_many(list(keys.values()))
-    missing = [pk for pk, key in keys.items() if key not in html]
-    if missing:
-        posts = (
-            Post.objects.published()
-            .filter(pk__in=missing)
-            .select_related("category", "source")
-            .prefetch_related("stocks")
-            .defer("body")
+    cursors = {name: request.GET.get(name) for name in ("before", "after", "date")}
+    try:
+        page = KeysetPaginator(page_rows(posts), PER_PAGE).page(
+            before=cursors["before"], after=cursors["after"], day=cursors["date"]
         )
-        context = {"hide_category": hide_category}
-        fresh = {
-            keys[post.pk]: render_to_string("articles/_post_item.html", {**context, "post": post}) for post in posts
-        }
-        cache.set_many(fresh, FRAGMENT_SECONDS)
-        html.update(fresh)
-    joined = mark_safe("".join(html.get(key, "") for key in keys.values()))
-    cache.set(list_key, joined, FRAGMENT_SECONDS)
-    return joined
-
-
-def listing(request, template="articles/post_list.html", scope=(None, None), posts=None, **context):
-    """One page of a newest-first listing of `scope` (or of `posts`, published ones, without the
-    new-posts notice), with cursor links."""
-    page = paginate(request, page_rows(scoped_posts(*scope) if posts is None else posts), PER_PAGE)
+    except BadCursor as error:
+        return render(request, "400.html", {"message": str(error)}, status=400)
     if page.reached_top:
         kept = request.GET.copy()
         kept.pop("after")
         return redirect(f"{request.path}?{kept.urlencode()}" if kept else request.path)
-    if page.is_first and page.posts and posts is None:
-        kind, pk = scope
-        query = f"after={Cursor.of(page.posts[0])}" + (f"&scope={kind}:{pk}" if kind else "")
-        context["poll_url"] = f"{reverse('articles:new_posts')}?{query}"
-    cursor = next((f"?{name}={request.GET[name]}" for name in ("before", "after", "date") if name in request.GET), "")
+    if page.is_first and page.posts and poll_scope is not None:
+        query = f"after={Cursor.of(page.posts[0])}" + (f"&scope={poll_scope}" if poll_scope else "")
+        context["poll_url"] = f"{site_url('articles:new_posts')}?{query}"
+    cursor = next((f"?{name}={value}" for name, value in cursors.items() if value is not None), "")
     context["canonical"] = request.path + cursor
-    context["items"] = post_items(page.posts, hide_category=scope[0] == "category")
+    context["items"] = post_items(page.posts, hide_category=hide_category)
     response = render(request, template, {"page": page, **context})
     return set_last_modified(response, site_state(request).last_change)
+
+
+@reader_page("listing")
+def listing(request, scope=None, **kwargs):
+    """A newest-first listing: every post (`scope` None), or one category's, source's, tag's or
+    stock's, found and described by its entry in reading.SCOPES. A URL spelling the object other
+    than its canonical way (another case) redirects there."""
+    if scope is None:
+        return render_listing(
+            request,
+            scoped_posts(),
+            poll_scope="",
+            heading="滚动新闻",
+            description="全部栏目的最新财经资讯，按发布时间排列。",
+            feeds=feed_links(),
+        )
+    scope = SCOPES[scope]
+    obj = scope.find(request, **kwargs)
+    if scope.url_kwargs(obj) != kwargs:
+        return redirect(scope.url(obj), permanent=True)
+    return render_listing(
+        request,
+        scope.posts(obj),
+        template=scope.template,
+        poll_scope=f"{scope.kind}:{obj.pk}",
+        heading=scope.heading(obj),
+        kind=scope.label,
+        description=scope.describe(obj),
+        feeds=scope.feeds(obj),
+        hide_category=scope.kind == "category",
+        **scope.extra_context(obj),
+    )
 
 
 def union_all(parts):
@@ -251,10 +148,10 @@ def category_sections(state):
     return html
 
 
-@reader_page(max_age=60)
+@reader_page("listing")
 def home(request):
     """The newest posts, then each category's five newest, categories with the freshest news first."""
-    newest = list(page_rows(Post.objects.published().order_by("-published_at", "-pk"))[:PER_PAGE])
+    newest = list(page_rows(scoped_posts().order_by("-published_at", "-pk"))[:PER_PAGE])
     state = site_state(request)
     context = {
         "items": post_items(newest),
@@ -263,43 +160,10 @@ def home(request):
         "current_category": "home",
     }
     if newest:
-        context["poll_url"] = f"{reverse('articles:new_posts')}?after={Cursor.of(newest[0])}"
-        context["more"] = f"{reverse('articles:latest')}?before={Cursor.of(newest[-1])}"
+        context["poll_url"] = f"{site_url('articles:new_posts')}?after={Cursor.of(newest[0])}"
+        context["more"] = f"{site_url('articles:latest')}?before={Cursor.of(newest[-1])}"
     response = render(request, "articles/home.html", context)
     return set_last_modified(response, state.last_change)
-
-
-@reader_page(max_age=60)
-def latest(request):
-    return listing(
-        request, heading="滚动新闻", description="全部栏目的最新财经资讯，按发布时间排列。", feeds=feed_links()
-    )
-
-
-def find_category(request, slug):
-    """The category spelled `slug` in any case, from the site state when it is there, or Http404."""
-    category = site_state(request).category(slug)
-    if category is None:
-        try:
-            category = Category.objects.get_by_slug(slug)
-        except Category.DoesNotExist:
-            raise Http404("没有这个栏目") from None
-    return category
-
-
-@reader_page(max_age=60)
-def category_detail(request, slug):
-    category = find_category(request, slug)
-    if category.slug != slug:
-        return redirect(category, permanent=True)
-    return listing(
-        request,
-        scope=("category", category.pk),
-        heading=category.name,
-        description=category.description or f"{category.name}：最新财经资讯。",
-        current_category=category.pk,
-        feeds=feed_links("category_feed", slug=category.slug),
-    )
 
 
 def legacy_category(request, slug):
@@ -307,53 +171,7 @@ def legacy_category(request, slug):
     return redirect(find_category(request, slug), permanent=True)
 
 
-@reader_page(max_age=60)
-def source_detail(request, slug):
-    source = get_object_or_404(Source, slug=slug)
-    return listing(
-        request,
-        scope=("source", source.pk),
-        heading=source.name,
-        kind="来源",
-        description=f"来自{source.name}的最新财经资讯。",
-        feeds=feed_links("source_feed", slug=source.slug),
-    )
-
-
-@reader_page(max_age=60)
-def tag_detail(request, slug):
-    tag = get_object_or_404(Tag.objects.filter(slug__iexact=slug))
-    if tag.slug != slug:
-        return redirect("articles:tag_detail", slug=tag.slug, permanent=True)
-    return listing(
-        request,
-        scope=("tag", tag.pk),
-        heading=tag.name,
-        kind="标签",
-        description=f"标签「{tag.name}」下的财经资讯。",
-        feeds=feed_links("tag_feed", slug=tag.slug),
-    )
-
-
-@reader_page(max_age=60)
-def stock_detail(request, market, code):
-    stock = get_object_or_404(Stock.objects.filter(market=market, code__iexact=code))
-    if stock.code != code:
-        return redirect(stock, permanent=True)
-    return listing(
-        request,
-        template="articles/stock_detail.html",
-        scope=("stock", stock.pk),
-        stock=stock,
-        chart=StockChart(market=stock.market, code=stock.code),
-        heading=str(stock),
-        kind="股票",
-        description=f"{stock}的相关新闻与行情图。",
-        feeds=feed_links("stock_feed", market=stock.market, code=stock.code),
-    )
-
-
-@reader_page(max_age=60)
+@reader_page("listing")
 def search(request):
     """Posts whose titles hold every word typed, newest first.
 
@@ -364,7 +182,7 @@ def search(request):
     words = request.GET.get("q", "").split()[:SEARCH_WORDS]
     if not words:
         return render(request, "articles/search.html", {"heading": "搜索"})
-    posts = Post.objects.published()
+    posts = scoped_posts()
     for word in words:
         posts = posts.filter(title__icontains=word)
     query = " ".join(words)
@@ -374,10 +192,10 @@ def search(request):
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL statement_timeout = %s", [SEARCH_TIMEOUT_MS])
-            return listing(
+            return render_listing(
                 request,
+                posts,
                 template="articles/search.html",
-                posts=posts,
                 query_prefix=f"{urlencode({'q': query})}&",
                 description=f"标题含有「{query}」的财经资讯。",
                 **context,
@@ -399,9 +217,9 @@ def article_links(post, stock_ids, tag_ids):
         in_category.newer_than(post.published_at, post.pk).annotate(relation=Value("newer"))[:1],
     ]
     # Stocks first: sharing a stock is the stronger tie.
-    for lookup, ids in [("stocks", stock_ids), ("tagged_items__tag", tag_ids)]:
+    for kind, ids in [("stock", stock_ids), ("tag", tag_ids)]:
         parts += [
-            others.filter(**{lookup: pk})
+            others.in_scope(kind, pk)
             .order_by("-published_at", "-pk")
             .annotate(relation=Value("related"))[:RELATED_COUNT]
             for pk in ids
@@ -424,7 +242,13 @@ def article_fragments(post):
     if fragments is None:
         prefetch_related_objects([post], "charts", "tags", "stocks")
         # Rendered without the request, so without context processors: the name is passed here.
-        context = {"post": post, "og_image": post.og_image_url, "site_name": settings.SITE_NAME}
+        context = {
+            "post": post,
+            "og_image": post.og_image_url,
+            "site_name": settings.SITE_NAME,
+            # A tag stored with an empty slug (a name of punctuation only, before validation) has no page.
+            "linked_tags": [tag for tag in post.tags.all() if tag.slug],
+        }
         fragments = {
             "head": render_to_string("articles/_article_head.html", context),
             "main": render_to_string("articles/_article_main.html", context),
@@ -453,9 +277,17 @@ def render_article(request, post, **context):
     return render(request, "articles/post_detail.html", context)
 
 
-@reader_page(max_age=300)
+@reader_page("article")
 def post_detail(request, slug):
-    post = get_object_or_404(Post.objects.published().select_related("category", "source"), slug=slug)
+    """An article. Slugs are made lower-case, so an upper-case spelling (`/news/NW2022…/`, as info
+    codes are written) redirects to it, found by the same single indexed query."""
+    posts = Post.objects.published().select_related("category", "source")
+    found = {post.slug: post for post in posts.filter(slug__in={slug, slug.lower()}).order_by()}
+    post = found.get(slug)
+    if post is None:
+        if slug.lower() not in found:
+            raise Http404("没有这篇文章")
+        return redirect(found[slug.lower()], permanent=True)
     response = render_article(request, post, current_category=post.category_id)
     return set_last_modified(response, site_state(request).last_change)
 
@@ -463,7 +295,7 @@ def post_detail(request, slug):
 def post_preview(request, pk):
     """Any post as readers will see it, for staff who may view posts; never cached, never indexed."""
     if not request.user.is_authenticated or not request.user.is_staff:
-        return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        return redirect_to_login(request.get_full_path(), site_url("admin:login"))
     if not request.user.has_perm("articles.view_post"):
         raise Http404("没有查看文章的权限")
     post = get_object_or_404(Post.objects.select_related("category", "source"), pk=pk)
@@ -502,19 +334,20 @@ def server_error(request):
     return HttpResponseServerError(render_to_string("500.html", site(request)))
 
 
-@reader_page(max_age=86400)
+@reader_page("robots")
 def robots_txt(request):
     """Crawlers: keep out of the admin, previews and the JSON API; here are the sitemaps."""
     lines = ["User-agent: *"]
-    private = (reverse("admin:index"), "/preview/", reverse("articles:search"), "/api/")
+    private = (site_url("admin:index"), "/preview/", site_url("articles:search"), "/api/")
     lines += [f"Disallow: {path}" for path in private]
     lines += [
-        f"Sitemap: {settings.SITE_URL}{reverse('sitemap_index')}",
-        f"Sitemap: {settings.SITE_URL}{reverse('sitemap', args=['news'])}",
+        f"Sitemap: {absolute_url(site_url('articles:sitemap_index'))}",
+        f"Sitemap: {absolute_url(site_url('articles:sitemap', section='news'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
+@reader_page("new_posts")
 def new_posts(request):
     """JSON for the listing's "N new posts" notice: how many posts are newer than `after` in `scope`.
 
@@ -523,9 +356,7 @@ def new_posts(request):
     try:
         cursor = Cursor.parse(request.GET.get("after", ""))
         kind, _, pk = request.GET.get("scope", "").partition(":")
-        if kind and kind not in SCOPES:
-            raise ValueError(kind)
-        posts = scoped_posts(kind or None, int(pk) if kind else None).newer_than(cursor.published_at, cursor.pk)
+        posts = scoped_posts(kind or None, parse_id(pk) if kind else None).newer_than(cursor.published_at, cursor.pk)
     except ValueError:
         return JsonResponse({"error": "after 须为列表游标，scope 须为 category/source/tag/stock:编号"}, status=400)
     count = posts[: NEW_POSTS_CAP + 1].count()
@@ -534,6 +365,4 @@ def new_posts(request):
         rows = list(page_rows(posts))[::-1]
         data["html"] = post_items(rows, hide_category=kind == "category")
         data["after"] = str(Cursor.of(rows[0]))
-    response = JsonResponse(data)
-    patch_cache_control(response, public=True, max_age=15)
-    return response
+    return JsonResponse(data)

@@ -1,15 +1,11 @@
-"""Root URL configuration: the admin, then the reader site."""
+"""Root URL configuration: the admin, then the reader site (articles/urls.py, sitemaps and robots.txt included)."""
 
 import re
 
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path, re_path
 from django.views.static import serve
-
-from articles.sitemaps import SITEMAPS
-from articles.views import reader_page, robots_txt
 
 admin.site.site_header = f"{settings.SITE_NAME} 编辑后台"
 admin.site.site_title = settings.SITE_NAME
@@ -19,19 +15,6 @@ handler500 = "articles.views.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("robots.txt", robots_txt, name="robots_txt"),
-    path(
-        "sitemap.xml",
-        reader_page(max_age=3600)(sitemap_views.index),
-        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap"},
-        name="sitemap_index",
-    ),
-    path(
-        "sitemap-<section>.xml",
-        reader_page(max_age=600)(sitemap_views.sitemap),
-        {"sitemaps": SITEMAPS, "template_name": "sitemaps/sitemap.xml"},
-        name="sitemap",
-    ),
     path("", include("articles.urls")),
 ]
 

@@ -163,6 +163,13 @@ def browser_page(chromium, live_server):
     context.close()
 
 
+def follow(page, link):
+    """Click `link` and return once the page it leads to has loaded, stylesheets included: what a test
+    reads or measures next belongs to that page, laid out as readers see it."""
+    with page.expect_event("load"):
+        link.click()
+
+
 def save_screenshot(page, name):
     """Save a full-page screenshot under artifacts/screenshots/ (kept by CI)."""
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)

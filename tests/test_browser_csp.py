@@ -4,6 +4,7 @@ and the editor's admin pages, including the select2 autocompletes and simple-his
 import pytest
 
 from articles.models import Market
+from tests.conftest import follow
 from tests.test_browser_editor import PASSWORD
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -88,8 +89,8 @@ def test_admin_pages_run_under_the_policy_without_violations(watched_page, edito
     page.goto("/admin/")
     page.fill("#id_username", editor.username)
     page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#site-name")
+    follow(page, page.locator("input[type=submit]"))
+    assert page.url.endswith("/admin/")
     assert violations(page) == []
 
     page.goto("/admin/articles/post/")
@@ -114,7 +115,6 @@ def test_admin_pages_run_under_the_policy_without_violations(watched_page, edito
     page.goto(f"/admin/articles/post/{charted_article.pk}/history/")
     page.wait_for_load_state()
     version = page.locator("#change-history a[href*='/history/']").first
-    version.click()
-    page.wait_for_load_state()
+    follow(page, version)
     assert page.locator("form").first.is_visible()
     assert violations(page) == []

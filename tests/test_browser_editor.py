@@ -8,7 +8,7 @@ from django.utils import timezone
 from PIL import Image
 
 from articles.models import Post
-from tests.conftest import save_screenshot
+from tests.conftest import follow, save_screenshot
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -45,8 +45,8 @@ def test_editor_writes_schedules_previews_publishes_and_reads_a_post(
     page.goto("/admin/")
     page.fill("#id_username", staff_editor.username)
     page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_selector("#site-name")
+    follow(page, page.locator("input[type=submit]"))
+    assert page.url.endswith("/admin/")
 
     # Write the post: title, category, tag chip, body, lead image, a chart by its typed symbol.
     page.goto("/admin/articles/post/add/")
@@ -71,7 +71,7 @@ def test_editor_writes_schedules_previews_publishes_and_reads_a_post(
     page.click("#charts-1 button[data-chart-move=up]")
     assert page.input_value("#id_charts-1-position") == "0"
     save_screenshot(page, "editor-1-new-post")
-    page.click("input[name=_continue]")
+    follow(page, page.locator("input[name=_continue]").first)
 
     # Saved as scheduled: the badge says so, the chart shows its preview.
     page.wait_for_selector(".messagelist .success")
@@ -101,7 +101,7 @@ def test_editor_writes_schedules_previews_publishes_and_reads_a_post(
     page.goto("/admin/articles/post/")
     page.check(f"input[name=_selected_action][value='{post.pk}']")
     page.select_option("select[name=action]", "publish_now")
-    page.click("button[name=index]")
+    follow(page, page.locator("button[name=index]"))
     page.wait_for_selector(".messagelist .success")
     assert page.locator(".field-state_badge .state-badge").first.inner_text() == "已发布"
     save_screenshot(page, "editor-4-published")
@@ -116,8 +116,7 @@ def test_editor_writes_schedules_previews_publishes_and_reads_a_post(
 
     # And read it on the site.
     page.goto("/")
-    page.get_by_role("link", name=post.title).first.click()
-    page.wait_for_selector("h1.article-title")
+    follow(page, page.get_by_role("link", name=post.title).first)
     assert page.locator("h1.article-title").inner_text() == post.title
     assert page.locator("picture.lead-image img").evaluate("img => img.complete && img.naturalWidth") > 0
     assert page.locator("figure.stock-chart").count() == 2

@@ -78,3 +78,29 @@ def test_feed_answers_304_to_its_etag_and_last_modified(client, published_post):
     assert first["Cache-Control"] == "public, max-age=300"
     assert client.get(url, headers={"If-None-Match": first["ETag"]}).status_code == 304
     assert client.get(url, headers={"If-Modified-Since": first["Last-Modified"]}).status_code == 304
+
+
+def test_summaries_stay_plain_text_in_both_formats(client, make_post):
+    make_post(title="摘要带尖括号", summary='<img src=x onerror="alert(1)"> A&B')
+    escaped = "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; A&amp;B"
+
+    rss = ET.fromstring(client.get(reverse("articles:feed", kwargs={"format": "rss"})).content)
+    atom = ET.fromstring(client.get(reverse("articles:feed", kwargs={"format": "atom"})).content)
+
+    # Both carry HTML, which a reader's feed client renders: escaped, it shows the summary's text.
+    assert rss.find("channel/item").findtext("description") == escaped
+    summary = atom.find(f"{ATOM}entry/{ATOM}summary")
+    assert (summary.get("type"), summary.text) == ("html", escaped)
+
+
+def test_feeds_of_a_scope_are_titled_and_described_as_its_listing_is(client, published_post):
+    published_post.tags.add("港股")
+    tag = published_post.tags.get()
+
+    channel = ET.fromstring(
+        client.get(reverse("articles:tag_feed", kwargs={"slug": tag.slug, "format": "rss"})).content
+    )
+
+    assert channel.findtext("channel/title") == "港股 - finews 财经新闻"
+    assert channel.findtext("channel/description") == "标签「港股」下的财经资讯。"
+    assert channel.findtext("channel/link") == f"http://127.0.0.1:8000{reverse('articles:tag_detail', args=[tag.slug])}"

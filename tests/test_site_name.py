@@ -30,7 +30,7 @@ def test_pages_take_their_titles_masthead_and_metadata_from_site_name(renamed, c
 
 def test_feeds_and_news_sitemap_are_named_by_site_name(renamed, client, published_post):
     feed = client.get(reverse("articles:feed", kwargs={"format": "rss"})).content.decode()
-    sitemap = client.get(reverse("sitemap", args=["news"])).content.decode()
+    sitemap = client.get(reverse("articles:sitemap", args=["news"])).content.decode()
 
     assert f"<title>{NAME}</title>" in feed
     assert f"<news:name>{NAME}</news:name>" in sitemap

@@ -196,3 +196,16 @@ def test_preview_is_404_for_staff_without_the_view_permission(client, make_post,
     client.force_login(django_user_model.objects.create_user("intern", password="pw", is_staff=True))
 
     assert client.get(reverse("articles:post_preview", args=[post.pk])).status_code == 404
+
+
+def test_article_slug_in_upper_case_redirects_to_its_slug_in_one_query(client, article, django_assert_max_num_queries):
+    # Slugs are made lower-case; info codes, which they come from, are written in upper case.
+    assert article.slug == "nw202205252391453833"
+
+    # Expect 1 query: the post looked up by both spellings at once.
+    with django_assert_max_num_queries(1):
+        response = client.get("/news/NW202205252391453833/")
+
+    assert response.status_code == 301
+    assert response["Location"] == article.get_absolute_url()
+    assert client.get("/news/NW209912319999999999/").status_code == 404

@@ -41,6 +41,19 @@ def test_home_lists_newest_posts_and_each_categorys_five_newest_freshest_categor
     assert html.index("上海证券报·中国证券网新闻</a></h2>") < html.index("东财滚动新闻</a></h2>")
 
 
+def test_home_blocks_give_the_year_only_for_posts_of_other_years(client, make_post):
+    with time_machine.travel(datetime.datetime(2023, 1, 1, 8, tzinfo=datetime.UTC)):
+        # New Year's Eve in UTC, but already 2023 in Beijing: both posts are this year's there.
+        make_post(title="元旦", published_at=datetime.datetime(2022, 12, 31, 17, tzinfo=datetime.UTC))
+        make_post(title="去年", published_at=datetime.datetime(2022, 12, 1, 1, tzinfo=datetime.UTC))
+
+        html = client.get(reverse("articles:home")).content.decode()
+
+    blocks = html[html.index('class="category-block"') :]
+    assert '<time datetime="2023-01-01T01:00:00+08:00">01-01 01:00</time>' in blocks
+    assert '<time datetime="2022-12-01T09:00:00+08:00">2022-12-01 09:00</time>' in blocks
+
+
 def test_listings_hide_drafts_and_scheduled_posts_until_their_time(client, make_post, category):
     make_post(title="草稿", status=Post.Status.DRAFT)
     make_post(title="定时", published_at=timezone.now() + datetime.timedelta(hours=1))
@@ -145,6 +158,29 @@ def test_date_jump_opens_the_listing_at_the_end_of_that_day(client, make_post, c
 @pytest.mark.parametrize("query", [{"before": "yesterday"}, {"after": "2022-05-25"}, {"date": "2022-13-01"}])
 def test_malformed_page_cursor_is_a_400_saying_so(client, category, query):
     response = client.get(category.get_absolute_url(), query)
+
+    assert response.status_code == 400
+    assert "链接有误" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"date": "9999-12-31"},
+        {"date": "0001-01-01"},
+        {"before": "99991231235959-1"},
+        {"before": "00010101000000-1"},
+        {"before": "19700101000000-1"},
+        {"before": "20220525135107-9999999999999999999"},
+        {"after": "99991231235959-1"},
+    ],
+)
+@pytest.mark.parametrize(
+    ("url", "search"),
+    [("/news/", {}), ("/category/shanghaizhengquanbao·zhongguozhengquanwang/", {}), ("/search/", {"q": "商汤"})],
+)
+def test_out_of_range_or_absurd_page_cursor_is_a_400_never_a_500(client, published_post, url, search, query):
+    response = client.get(url, {**search, **query})
 
     assert response.status_code == 400
     assert "链接有误" in response.content.decode()

@@ -66,6 +66,8 @@ def test_count_stops_at_99_plus(client, make_post):
         {"after": "yesterday"},
         {"after": "20220525135107-1", "scope": "author:1"},
         {"after": "20220525135107-1", "scope": "tag:x"},
+        {"after": "20220525135107-1", "scope": "category:99999999999999999999"},
+        {"after": "99991231235959-1"},
     ],
 )
 def test_bad_parameters_are_a_400_with_an_explanation(client, db, query):

@@ -9,7 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from taggit.models import Tag
 
-from articles.models import Category, OriginalFile, Post, Source, Stock, StockChart, TaggedPost
+from articles.models import Category, OriginalFile, Post, Source, Stock, StockChart, TaggedPost, category_slug_key
 from articles.slugs import unique_slug
 from articles.tasks import queue_imported
 
@@ -74,8 +74,7 @@ class Lookups:
     """
 
     def __init__(self):
-        # The old site's `TechWeb` and `Techweb` are one category: compare slugs ignoring case.
-        self.categories = {slug.lower(): pk for pk, slug in Category.objects.values_list("pk", "slug")}
+        self.categories = {category_slug_key(slug): pk for pk, slug in Category.objects.values_list("pk", "slug")}
         self.sources = dict(Source.objects.values_list("name", "pk"))
         self.tags = {}
         self.stocks = {}
@@ -83,9 +82,9 @@ class Lookups:
     def prepare(self, posts):
         """Make sure everything `posts` refer to exists and is cached."""
         for post in posts:
-            if post.category_slug.lower() not in self.categories:
+            if category_slug_key(post.category_slug) not in self.categories:
                 category = Category.objects.create(slug=post.category_slug, name=post.category_name)
-                self.categories[post.category_slug.lower()] = category.pk
+                self.categories[category_slug_key(post.category_slug)] = category.pk
             if post.source and post.source not in self.sources:
                 self.sources[post.source] = Source.objects.create(name=post.source).pk
         self._prepare_tags([tag for post in posts for tag in post.tags])
@@ -119,7 +118,7 @@ class Lookups:
         self.stocks.update({(market, code): pk for market, code, pk in rows if (market, code) in symbols})
 
     def category(self, post):
-        return self.categories[post.category_slug.lower()]
+        return self.categories[category_slug_key(post.category_slug)]
 
     def source(self, post):
         return self.sources[post.source] if post.source else None

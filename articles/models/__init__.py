@@ -8,7 +8,7 @@
 
 from articles.symbols import Market
 
-from .categories import Category, CategoryQuerySet
+from .categories import Category, CategoryQuerySet, category_slug_key
 from .files import OriginalFile
 from .posts import Post, PostQuerySet, TaggedPost
 from .sources import Source
@@ -27,5 +27,6 @@ __all__ = [
     "StockChart",
     "StockQuerySet",
     "TaggedPost",
+    "category_slug_key",
     "shortcode_chart",
 ]

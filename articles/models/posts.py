@@ -56,6 +56,17 @@ class PostQuerySet(models.QuerySet):
     def in_category(self, category):
         return self.filter(category=category)
 
+    # How each kind of reader scope narrows posts: listing pages, their feeds and the new-posts notice.
+    SCOPE_LOOKUPS = {"category": "category", "source": "source", "tag": "tagged_items__tag", "stock": "stocks"}
+
+    def in_scope(self, kind, obj):
+        """Posts in one category, source, tag or stock (`kind`), given as an object or its id."""
+        try:
+            lookup = self.SCOPE_LOOKUPS[kind]
+        except KeyError:
+            raise ValueError(f"no such scope: {kind!r}") from None
+        return self.filter(**{lookup: obj})
+
     def older_than(self, published_at, pk):
         """Posts after (published_at, pk) in newest-first order, newest first.
 

@@ -1,4 +1,5 @@
-"""Template helpers for the reader pages: the category menu, absolute URLs and schema.org data."""
+"""Template helpers for the reader pages, on the reading layer: the category menu, links
+({% site_url %}), absolute URLs, dates and schema.org data."""
 
 import json
 
@@ -6,16 +7,14 @@ from django import template
 from django.conf import settings
 from django.core.cache import cache
 from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from articles.views import fixed_url, site_state
+from articles.reading import MENU_SECONDS, absolute_url, site_state, site_url
 
 register = template.Library()
-
-# The menu's cache key names everything it shows (SiteState.menu_key), so a cached menu is never
-# stale; this only bounds how long one nobody asks for any more lingers.
-MENU_SECONDS = 600
 
 # As json_script escapes: nothing in the data can close the <script> element.
 JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
@@ -38,18 +37,24 @@ def category_nav(context, current=None):
     return html
 
 
-@register.simple_tag
-def site_url(name, **kwargs):
-    """{% url %} for links every page repeats, reversed once per process (views.fixed_url)."""
-    return fixed_url(name, **kwargs)
+@register.simple_tag(name="site_url")
+def site_url_tag(name, *args, **kwargs):
+    """The reader templates' {% url %}: the same arguments, reversed once per process (reading.site_url).
+    Reader templates use it for every route; {% url %} costs a full reverse() on each call."""
+    return site_url(name, *args, **kwargs)
 
 
 @register.filter
 def absolute(path):
     """`path` on the site's public address (SITE_URL), for canonical links, Open Graph and JSON-LD."""
-    if not path or path.startswith(("http://", "https://")):
-        return path
-    return f"{settings.SITE_URL}{path}"
+    return absolute_url(path)
+
+
+@register.filter
+def short_time(moment):
+    """`moment` in site time as `12-01 09:00` within the current year (site time), else with the year."""
+    local = timezone.localtime(moment)
+    return format_date(local, "m-d H:i" if local.year == timezone.localtime().year else "Y-m-d H:i")
 
 
 @register.simple_tag

@@ -19,7 +19,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connection, connections, router, transaction
 from django.db.models import Value, prefetch_related_objects
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,6 +34,7 @@ from taggit.models import Tag
 
 from .models import Category, Post, Source, Stock, StockChart
 from .pagination import Cursor, paginate
+from .routing import replica_reads
 
 PER_PAGE = 30
 # How a listing is narrowed: the URL's `scope=kind:id` and each listing view use the same lookups.
@@ -117,7 +118,8 @@ def site_state(request=None):
 
 
 def reader_page(max_age):
-    """Public caching for `max_age` seconds, an ETag of the content and 304 answers to conditional GETs.
+    """Public caching for `max_age` seconds, an ETag of the content and 304 answers to conditional GETs;
+    reads from a replica when there are replicas (articles/routing.py).
 
     The view sets Last-Modified to the site's last change; browsers send If-None-Match too, which
     Django checks first, so for them the content's ETag decides.
@@ -131,7 +133,7 @@ def reader_page(max_age):
                 patch_cache_control(response, public=True, max_age=max_age)
             return response
 
-        return conditional_page(cached)
+        return replica_reads(conditional_page(cached))
 
     return decorate
 
@@ -308,6 +310,7 @@ def category_detail(request, slug):
     )
 
 
+@replica_reads
 def legacy_category(request, slug):
     """The old site's `/category/<slug>.html` and `/<slug>/`: 301 to the category page, any case."""
     return redirect(find_category(request, slug), permanent=True)
@@ -375,10 +378,12 @@ def search(request):
         posts = posts.filter(title__icontains=word)
     query = " ".join(words)
     context = {"query": query, "heading": f"搜索：{query}", "kind": "搜索"}
+    # The timeout holds for a transaction on the database the search reads, a replica's included.
+    database = router.db_for_read(Post)
     try:
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
+        with transaction.atomic(using=database):
+            if connections[database].vendor == "postgresql":
+                with connections[database].cursor() as cursor:
                     cursor.execute("SET LOCAL statement_timeout = %s", [SEARCH_TIMEOUT_MS])
             return listing(
                 request,
@@ -478,12 +483,14 @@ def post_preview(request, pk):
     return response
 
 
+@replica_reads
 def legacy_post(request, key, **_category_and_date):
     """Old Jekyll permalinks `/<category>/<yyyy>/<mm>/<dd>/<file id>.html`: the file id is the post's key."""
     post = get_object_or_404(Post.objects.published().filter(key__in={key, key.upper()}).only("slug"))
     return redirect(post, permanent=True)
 
 
+@replica_reads
 def share(request):
     """`/html_News/NewsShare.html?infoCode=NW…`, the links readers shared: 301 to the article.
 
@@ -514,6 +521,7 @@ def robots_txt(request):
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
+@replica_reads
 def new_posts(request):
     """JSON for the listing's "N new posts" notice: how many posts are newer than `after` in `scope`.
 

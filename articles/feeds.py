@@ -4,6 +4,7 @@ Links are absolute on SITE_URL, as canonical links are. Feeds answer conditional
 Each feed class serves both formats: one instance per format, chosen by the URL's `format`.
 """
 
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.cache import cache
 from django.http import HttpResponse
@@ -19,7 +20,6 @@ from .views import LINKED_FRAGMENT_SECONDS, find_category, reader_page, scoped_p
 
 FEED_TYPES = {"rss": Rss201rev2Feed, "atom": Atom1Feed}
 ITEMS = 30
-SITE_NAME = "finews 财经新闻"
 
 
 class PostFeed(Feed):
@@ -39,7 +39,7 @@ class PostFeed(Feed):
         return list(posts.select_related("source").prefetch_related("tags").defer("body")[:ITEMS])
 
     def title(self, obj):
-        return f"{obj} - {SITE_NAME}" if obj else SITE_NAME
+        return f"{obj} - {settings.SITE_NAME}" if obj else settings.SITE_NAME
 
     def description(self, obj):
         return f"{obj}的最新财经资讯" if obj else "财经新闻：A 股、港股、美股与宏观经济的最新资讯"

@@ -248,7 +248,7 @@ def draw_card(title, source_name, date_text):
     brand = ImageFont.truetype(font_path, 36)
     headline = ImageFont.truetype(font_path, 64)
     byline = ImageFont.truetype(font_path, 32)
-    draw.text((80, 60), "finews 财经新闻", font=brand, fill=CARD_ACCENT)
+    draw.text((80, 60), settings.SITE_NAME, font=brand, fill=CARD_ACCENT)
     for n, line in enumerate(wrap_text(title, headline, max_width=1040, max_lines=4)):
         draw.text((80, 150 + n * 88), line, font=headline, fill=CARD_TEXT)
     draw.text((80, 540), " · ".join(filter(None, [source_name, date_text])), font=byline, fill=CARD_MUTED)

@@ -21,17 +21,17 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.db import OperationalError, connection, connections, router, transaction
 from django.db.models import Value, prefetch_related_objects
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
-from django.utils.html import format_html
 from django.utils.http import http_date, urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import conditional_page
 from taggit.models import Tag
 
+from .context_processors import site
 from .models import Category, Post, Source, Stock, StockChart
 from .pagination import Cursor, paginate
 from .routing import replica_reads
@@ -51,8 +51,6 @@ SEARCH_TIMEOUT_MS = 500
 # The new-posts notice counts up to this many; beyond it says "99+".
 NEW_POSTS_CAP = 99
 SITE_STATE_KEY = "articles:site-state"
-MENU_ITEM = '<li><a href="{}"{}>{}</a></li>'
-ARIA_CURRENT = mark_safe(' aria-current="page"')
 
 
 class MenuCategory(NamedTuple):
@@ -79,14 +77,10 @@ class SiteState:
     last_change: datetime.datetime | None
 
     def __post_init__(self):
-        # The menu's <li> items, as they are and marked as the current page: built once with the
-        # state rather than escaped again on every page.
-        links = [("home", fixed_url("articles:home"), "首页")]
-        links += [(category.pk, category.url, category.name) for category in self.categories]
-        self.menu = [
-            (key, format_html(MENU_ITEM, url, "", name), format_html(MENU_ITEM, url, ARIA_CURRENT, name))
-            for key, url, name in links
-        ]
+        # The rendered menu is cached under this digest of what it shows, computed once with the
+        # state: a new, renamed or moved category changes the menu but not last_change.
+        shown = repr([(category.pk, category.url, category.name) for category in self.categories])
+        self.menu_key = hashlib.md5(shown.encode(), usedforsecurity=False).hexdigest()
 
     @property
     def key(self):
@@ -434,7 +428,8 @@ def article_fragments(post):
     fragments = cache.get(key)
     if fragments is None:
         prefetch_related_objects([post], "charts", "tags", "stocks")
-        context = {"post": post, "og_image": post.og_image_url}
+        # Rendered without the request, so without context processors: the name is passed here.
+        context = {"post": post, "og_image": post.og_image_url, "site_name": settings.SITE_NAME}
         fragments = {
             "head": render_to_string("articles/_article_head.html", context),
             "main": render_to_string("articles/_article_main.html", context),
@@ -506,6 +501,12 @@ def share(request):
         message = f"找不到编号为 {code} 的文章，它可能已下线或链接有误。"
         return render(request, "404.html", {"message": message}, status=404)
     return redirect(post, permanent=True)
+
+
+def server_error(request):
+    """The 500 page. Django's default renders it without any context; this one adds the site's
+    name, and nothing that needs the database or the session, which may be what failed."""
+    return HttpResponseServerError(render_to_string("500.html", site(request)))
 
 
 @reader_page(max_age=86400)

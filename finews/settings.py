@@ -72,6 +72,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_origin("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
 if not SITE_URL:
     raise ImproperlyConfigured("SITE_URL must be set when DEBUG is off, e.g. SITE_URL=https://news.example.com")
+# The name pages, feeds, sitemaps, share cards and the admin show; the masthead sets the part
+# before the first space as the name and the rest as its tagline.
+SITE_NAME = os.environ.get("SITE_NAME", "finews 财经新闻")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -117,6 +120,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "articles.context_processors.site",
             ],
         },
     },

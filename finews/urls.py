@@ -11,9 +11,11 @@ from django.views.static import serve
 from articles.sitemaps import SITEMAPS
 from articles.views import reader_page, robots_txt
 
-admin.site.site_header = "finews 编辑后台"
-admin.site.site_title = "finews"
+admin.site.site_header = f"{settings.SITE_NAME} 编辑后台"
+admin.site.site_title = settings.SITE_NAME
 admin.site.index_title = "内容管理"
+
+handler500 = "articles.views.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -141,3 +141,17 @@ def test_replicas_need_postgresql():
         "check", DATABASE_URL="sqlite:///x.sqlite3", DATABASE_REPLICA_URLS="sqlite:///y.sqlite3", **PRODUCTION
     )
     assert_one_line(result, "DATABASE_URL must be a postgres:// URL with DATABASE_POOL_SIZE or replicas")
+
+
+def test_site_name_comes_from_the_environment(tmp_path):
+    result = manage(
+        "shell",
+        "--verbosity=0",
+        "-c",
+        "from django.conf import settings; print(settings.SITE_NAME)",
+        DEBUG="1",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        SITE_NAME="Acme 金融快讯",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Acme 金融快讯"

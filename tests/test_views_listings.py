@@ -20,6 +20,12 @@ def titles(response):
     return re.findall(r'<h3 class="post-title"><a href="[^"]+">([^<]+)</a>', response.content.decode())
 
 
+def current_menu_items(html):
+    """The names of the category menu's items marked as the current page."""
+    menu = re.search(r'<nav class="category-nav".*?</nav>', html, re.S)[0]
+    return re.findall(r'<a href="[^"]+" aria-current="page">([^<]+)</a>', menu)
+
+
 def test_home_lists_newest_posts_and_each_categorys_five_newest_freshest_category_first(client, make_post):
     quiet = Category.objects.create(slug="emnews", name="东财滚动新闻")
     for n in range(7):
@@ -219,6 +225,40 @@ def test_new_category_reaches_the_menu_within_a_second(client, published_post):
         html = client.get(reverse("articles:home")).content.decode()
 
     assert '<a href="/category/emnews/">东财滚动新闻</a>' in html
+
+
+def test_renamed_category_reaches_the_menu_within_a_second(client, published_post, category):
+    client.get(category.get_absolute_url())
+    category.name = "上证快讯"
+    category.save()
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=2)):
+        html = client.get(category.get_absolute_url()).content.decode()
+
+    assert current_menu_items(html) == ["上证快讯"]
+
+
+def test_menu_marks_the_page_it_is_on_home_or_the_posts_category(client, published_post, category):
+    pages = {
+        "home": reverse("articles:home"),
+        "category": category.get_absolute_url(),
+        "article": published_post.get_absolute_url(),
+        "latest": reverse("articles:latest"),
+    }
+
+    current = {name: current_menu_items(client.get(url).content.decode()) for name, url in pages.items()}
+
+    assert current == {"home": ["首页"], "category": [category.name], "article": [category.name], "latest": []}
+
+
+def test_menu_is_rendered_once_per_menu_and_current_item_then_cached(client, published_post, category):
+    def renders_menu(url):
+        return "articles/_category_nav.html" in [t.name for t in client.get(url).templates]
+
+    assert renders_menu(category.get_absolute_url())
+    assert not renders_menu(category.get_absolute_url())
+    assert not renders_menu(published_post.get_absolute_url())
+    assert renders_menu(reverse("articles:home"))
 
 
 def test_listing_answers_304_to_its_etag_and_last_modified_until_something_changes(client, charted_posts, category):

@@ -4,6 +4,8 @@ import json
 
 from django import template
 from django.conf import settings
+from django.core.cache import cache
+from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -11,18 +13,29 @@ from articles.views import fixed_url, site_state
 
 register = template.Library()
 
+# The menu's cache key names everything it shows (SiteState.menu_key), so a cached menu is never
+# stale; this only bounds how long one nobody asks for any more lingers.
+MENU_SECONDS = 600
+
 # As json_script escapes: nothing in the data can close the <script> element.
 JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
 @register.simple_tag(takes_context=True)
 def category_nav(context, current=None):
-    """The site header's category menu; `current` (a category id, or "home") is marked as the page."""
-    menu = site_state(context.get("request")).menu
-    items = "\n".join(current_item if key == current else item for key, item, current_item in menu)
-    return format_html(
-        '<nav class="category-nav" aria-label="栏目"><ul class="wrap">\n{}\n</ul></nav>', mark_safe(items)
-    )
+    """The site header's category menu; `current` (a category id, or "home") is marked as the page.
+
+    The menu is on every page, so it is rendered once per menu and current item and then costs one
+    cache lookup: a simple tag rather than an inclusion tag, whose template would be set up again
+    on every page even when its content comes from the cache.
+    """
+    state = site_state(context.get("request"))
+    key = f"category-nav:{state.menu_key}:{current}"
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string("articles/_category_nav.html", {"categories": state.categories, "current": current})
+        cache.set(key, html, MENU_SECONDS)
+    return html
 
 
 @register.simple_tag
@@ -55,7 +68,7 @@ def news_article_jsonld(post, image=""):
         "articleSection": post.category.name,
         "keywords": [tag.name for tag in post.tags.all()],
         "inLanguage": "zh-CN",
-        "publisher": {"@type": "Organization", "name": "finews 财经新闻", "url": absolute("/")},
+        "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": absolute("/")},
     }
     if post.summary:
         data["description"] = post.summary

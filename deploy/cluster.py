@@ -18,6 +18,7 @@ tests/test_cluster.py starts the same cluster and drives it.
 """
 
 import argparse
+import json
 import os
 import secrets
 import shutil
@@ -244,6 +245,15 @@ class Cluster:
             region_name="us-east-1",
         )
         client.create_bucket(Bucket=BUCKET)
+        # Anyone may read the files, as pages link them (or a CDN in front of the bucket fetches them).
+        public_read = {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{BUCKET}/*",
+        }
+        policy = {"Version": "2012-10-17", "Statement": [public_read]}
+        client.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
 
     # Processes
 

@@ -68,11 +68,11 @@ class Site:
         finally:
             self.on_replica("SELECT pg_wal_replay_resume()")
 
-    def save_post(self, node, title, post_id=None, **files):
+    def save_post(self, node, title, post_id=None, slug="", **files):
         """Add a published post (or change post `post_id`) through the admin of `node`; returns its id and slug."""
         path = f"/admin/articles/post/{post_id}/change/" if post_id else "/admin/articles/post/add/"
         token = CSRF.search(self.editor.get(f"{node}{path}").text)[1]
-        fields = post_form_data(category=self.category, title=title, status="published")
+        fields = post_form_data(category=self.category, title=title, slug=slug, status="published")
         response = self.editor.post(f"{node}{path}", {**fields, "csrfmiddlewaretoken": token}, files=files or None)
         assert response.history and response.history[0].status_code == 302, response.text[:3000]
         with self.primary() as conn:
@@ -150,15 +150,17 @@ def test_editors_read_their_own_writes_at_once_on_either_node(site):
     site.wait_until_replayed()
 
     with site.replay_paused():
-        site.save_post(site.b, "丙：编辑后", post_id=post_id)
-        changelist = site.editor.get(f"{site.a}/admin/articles/post/", params={"q": "丙"}).text
-        article_for_editor = site.editor.get(f"{site.a}/news/{slug}/").text
-        article_for_reader = site.read(site.nginx, f"/news/{slug}/").text
+        site.save_post(site.b, "丙：编辑后", post_id=post_id, slug=slug)
+        changelist = site.editor.get(f"{site.a}/admin/articles/post/", params={"q": "丙"})
+        article_for_editor = site.editor.get(f"{site.a}/news/{slug}/")
+        article_for_reader = site.read(site.nginx, f"/news/{slug}/")
 
-    assert "丙：编辑后" in changelist
-    assert "丙：编辑后" in article_for_editor
+    assert "丙：编辑后" in changelist.text
+    assert article_for_editor.status_code == 200
+    assert "丙：编辑后" in article_for_editor.text
     # Readers read the replica, which has not applied the edit yet.
-    assert "丙：编辑前" in article_for_reader
+    assert article_for_reader.status_code == 200
+    assert "丙：编辑前" in article_for_reader.text
 
 
 def test_with_the_replica_stopped_readers_get_pages_from_the_primary_and_the_replica_again_once_back(site):

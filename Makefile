@@ -10,7 +10,7 @@ export HOST PORT
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} DEBUG=0 SECURE_SSL_REDIRECT=0 \
 	SITE_URL=http://127.0.0.1:8000 PYTHON=$(PY)
 
-.PHONY: venv dev-tools run dev test lint check-run audit bench-import bench-web bench-admin cluster clean
+.PHONY: venv dev-tools run dev worker test lint check-run audit bench-import bench-web bench-admin cluster clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ dev: venv
 	DEBUG=1 bin/finews migrate --no-input
 	DEBUG=1 bin/finews load_demo
 	DEBUG=1 bin/finews runserver $(HOST):$(PORT)
+
+## worker: a Celery worker for the background jobs, with the site's environment plus CELERY_BROKER_URL
+worker: venv
+	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL (redis://127.0.0.1:6379/1 or amqp://…): without a broker, jobs run in the web process and need no worker."; exit 2; }
+	$(VENV)/bin/celery -A finews worker --loglevel=INFO $(WORKER_ARGS)
 
 ## test: lint, migration check and the whole suite against PostgreSQL
 test: dev-tools lint

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import m2m_changed, post_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from simple_history.signals import post_create_historical_record, pre_create_historical_record
 
 
@@ -9,8 +9,8 @@ class ArticlesConfig(AppConfig):
     verbose_name = "新闻"
 
     def ready(self):
-        # Bookkeeping only: history snapshots of tags and charts, and files of deleted posts.
-        from . import history, images
+        # Bookkeeping only: history snapshots of tags and charts, and queueing a post's image jobs.
+        from . import history, tasks
         from .models import Post, StockChart, TaggedPost
 
         historical_post = Post.history.model
@@ -18,4 +18,5 @@ class ArticlesConfig(AppConfig):
         post_create_historical_record.connect(history.remember_record, sender=historical_post)
         post_create_historical_record.connect(history.record_chart_change, sender=StockChart.history.model)
         m2m_changed.connect(history.record_tag_change, sender=TaggedPost)
-        post_delete.connect(images.remove_post_files, sender=Post)
+        post_save.connect(tasks.queue_images_after_save, sender=Post)
+        post_delete.connect(tasks.queue_removal_after_delete, sender=Post)

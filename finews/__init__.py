@@ -2,6 +2,11 @@
 
 import sys
 
+# Loaded with Django, so that jobs queued from web requests and commands use finews's Celery settings.
+from .celery import app as celery_app
+
+__all__ = ["celery_app", "load_settings_or_exit"]
+
 
 def load_settings_or_exit(status=1):
     """Read the settings now; a missing or invalid variable ends the process with one line on stderr.

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "axes",
     "taggit",
     "simple_history",
+    "django_celery_results",
     "articles",
 ]
 
@@ -230,8 +231,54 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 # Uploads are served by the proxy in production; a local checkout (bin/finews) has Django serve them.
 SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
+# Uploads, renditions and share cards go to an S3-compatible bucket when MEDIA_S3_BUCKET names one (served
+# from the bucket's URL, or from MEDIA_S3_CUSTOM_DOMAIN, a CDN in front of it); else to MEDIA_ROOT, where
+# files are written atomically. Keys: MEDIA_S3_ACCESS_KEY_ID / MEDIA_S3_SECRET_ACCESS_KEY, else boto3's own
+# (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile or an instance role).
+MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "")
+MEDIA_S3_ENDPOINT_URL = os.environ.get("MEDIA_S3_ENDPOINT_URL", "")
+MEDIA_S3_CUSTOM_DOMAIN = os.environ.get("MEDIA_S3_CUSTOM_DOMAIN", "")
+MEDIA_S3_REGION = os.environ.get("MEDIA_S3_REGION", "")
+if MEDIA_S3_ENDPOINT_URL and not MEDIA_S3_ENDPOINT_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"MEDIA_S3_ENDPOINT_URL must be an http(s):// URL, not {MEDIA_S3_ENDPOINT_URL!r}")
+if "/" in MEDIA_S3_CUSTOM_DOMAIN:
+    raise ImproperlyConfigured(
+        f"MEDIA_S3_CUSTOM_DOMAIN is a host name such as media.example.com, not {MEDIA_S3_CUSTOM_DOMAIN!r}"
+    )
+MEDIA_S3_OPTIONS = {
+    "bucket_name": MEDIA_S3_BUCKET,
+    "endpoint_url": MEDIA_S3_ENDPOINT_URL or None,
+    "region_name": MEDIA_S3_REGION or None,
+    "access_key": os.environ.get("MEDIA_S3_ACCESS_KEY_ID") or None,
+    "secret_key": os.environ.get("MEDIA_S3_SECRET_ACCESS_KEY") or None,
+    "custom_domain": MEDIA_S3_CUSTOM_DOMAIN or None,
+    # Public, stable URLs: signed ones would differ on every page and defeat caches.
+    "querystring_auth": False,
+    # Two uploads called cover.jpg in one month must not overwrite each other.
+    "file_overwrite": False,
+    "object_parameters": {"CacheControl": "public, max-age=86400"},
+}
+MEDIA_STORAGE = (
+    {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": MEDIA_S3_OPTIONS}
+    if MEDIA_S3_BUCKET
+    else {"BACKEND": "articles.storage.AtomicFileSystemStorage"}
+)
+# Where pages load media from when it is not this site, for the Content-Security-Policy below: the CDN;
+# else the endpoint (path-style URLs) or the bucket's own host name there (virtual-hosted ones); else AWS.
+if MEDIA_S3_CUSTOM_DOMAIN:
+    MEDIA_ORIGINS = [f"https://{MEDIA_S3_CUSTOM_DOMAIN}"]
+elif MEDIA_S3_BUCKET and MEDIA_S3_ENDPOINT_URL:
+    _endpoint = urlsplit(MEDIA_S3_ENDPOINT_URL)
+    MEDIA_ORIGINS = [
+        f"{_endpoint.scheme}://{host}" for host in (_endpoint.netloc, f"{MEDIA_S3_BUCKET}.{_endpoint.netloc}")
+    ]
+elif MEDIA_S3_BUCKET:
+    _regional = [f"{MEDIA_S3_BUCKET}.s3.{MEDIA_S3_REGION}.amazonaws.com"] if MEDIA_S3_REGION else []
+    MEDIA_ORIGINS = [f"https://{host}" for host in (f"{MEDIA_S3_BUCKET}.s3.amazonaws.com", *_regional)]
+else:
+    MEDIA_ORIGINS = []
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -250,6 +297,31 @@ LEAD_IMAGE_MAX_BYTES = env_int("LEAD_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
 LEAD_IMAGE_MAX_PIXELS = env_int("LEAD_IMAGE_MAX_PIXELS", 40_000_000)
 # Font file for generated share cards; empty means the first CJK font fontconfig knows.
 SHARE_CARD_FONT = os.environ.get("SHARE_CARD_FONT", "")
+# Imports queue share cards for posts published within this many hours; backfill_images queues the rest.
+SHARE_CARD_IMPORT_HOURS = env_int("SHARE_CARD_IMPORT_HOURS", 72)
+# Seconds a replaced rendition or card (and a deleted post's files) stays in storage: longer than pages
+# and fragments are cached (5 and 10 minutes), so no cached page links a removed file.
+MEDIA_CLEANUP_DELAY = env_int("MEDIA_CLEANUP_DELAY", 900)
+
+# Background jobs run on Celery (articles/tasks.py) with CELERY_BROKER_URL as the broker
+# (redis://127.0.0.1:6379/1, or amqp:// for RabbitMQ). Without a broker they run in-process as they
+# are queued, so the embedded default and the tests need none. Results, failures included, are kept
+# in the database and listed in the admin (django-celery-results).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_TASK_ALWAYS_EAGER:
+    # Nothing is sent, but Celery prepares a producer even for in-process jobs: an in-memory transport.
+    CELERY_BROKER_URL = "memory://localhost/"
+# In-process, a failing job is recorded like a worker's, and never fails the request that queued it.
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_STORE_EAGER_RESULT = True
+CELERY_RESULT_BACKEND = "django-db"
+CELERY_RESULT_EXTENDED = True
+# A job is acknowledged when it is done, so one lost with its worker runs again (jobs are idempotent).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 
 LOGGING = {
@@ -289,7 +361,7 @@ CONTENT_SECURITY_POLICY = {
             "'unsafe-hashes'",
             *(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in STYLE_ATTRIBUTES),
         ],
-        "img-src": [SELF, *sorted(CHART_IMAGE_HOSTS), *ARTICLE_IMAGE_HOSTS],
+        "img-src": [SELF, *MEDIA_ORIGINS, *sorted(CHART_IMAGE_HOSTS), *ARTICLE_IMAGE_HOSTS],
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],

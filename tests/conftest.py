@@ -13,6 +13,7 @@ from django.utils import timezone
 from articles import routing
 from articles.models import Category, Market, Post, Source
 from articles.roles import CONTRIBUTORS, EDITORS, sync_role_groups
+from articles.tasks import make_post_images
 
 
 @pytest.fixture(autouse=True)
@@ -106,6 +107,19 @@ def charted_posts(make_post):
 @pytest.fixture
 def published_post(make_post):
     return make_post(title="算力底座不停歇！商汤临港智算中心有序复工", info_code="NW202205252391453833")
+
+
+@pytest.fixture
+def run_image_job():
+    """Run the image job for `posts` as a worker does once their save commits; refresh them from the database."""
+
+    def run(*posts):
+        result = make_post_images.delay([post.pk for post in posts])
+        for post in posts:
+            post.refresh_from_db()
+        return result
+
+    return run
 
 
 @pytest.fixture

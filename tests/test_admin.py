@@ -212,11 +212,14 @@ def test_tag_autocomplete_suggests_existing_tags(client, staff_editor, published
     assert sorted(r["text"] for r in response.json()["results"]) == ["新能源", "新能源汽车"]
 
 
-def test_lead_image_upload_is_checked_and_stored_clean(editor_client, published_post, settings):
+def test_lead_image_upload_is_checked_and_stored_clean(
+    editor_client, published_post, settings, django_capture_on_commit_callbacks
+):
     image = io.BytesIO()
     Image.new("RGB", (1600, 900), "navy").save(image, "PNG")
     data = post_form_data(published_post, lead_image=SimpleUploadedFile("cover.jpg", image.getvalue()))
-    response = editor_client.post(reverse("admin:articles_post_change", args=[published_post.pk]), data)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = editor_client.post(reverse("admin:articles_post_change", args=[published_post.pk]), data)
 
     assert response.status_code == 302
     published_post.refresh_from_db()

@@ -13,6 +13,7 @@ from taggit.models import Tag
 
 from articles.models import Category, OriginalFile, Post, Source, Stock, StockChart, TaggedPost
 from articles.slugs import unique_slug
+from articles.tasks import queue_imported
 
 from .body import Chart
 from .copying import insert_history, insert_rows, instance_values, reserve_ids
@@ -273,6 +274,7 @@ def _create(candidates, lookups, now, *, check_slugs):
     _assign_slugs(rows, check=check_slugs)
     insert_rows(Post, rows)
     _insert_history(candidates, rows, "+", now)
+    queue_imported(rows)
     pairs = list(zip(candidates, ids, strict=True))
     _create_charts(pairs, now)
     _create_related(pairs, lookups, now)
@@ -367,7 +369,9 @@ def _update(pairs, lookups, now):
         for name, value in _imported_values(candidate.post, lookups, now).items():
             setattr(post, name, value)
     Post.objects.bulk_update(posts, IMPORTED_FIELDS)
-    _insert_history(candidates, [instance_values(post) for post in posts], "~", now)
+    rows = [instance_values(post) for post in posts]
+    _insert_history(candidates, rows, "~", now)
+    queue_imported(rows)
     ids = [post.pk for post in posts]
     _replace_changed_charts(pairs, now)
     TaggedPost.objects.filter(content_object_id__in=ids).delete()

@@ -1,18 +1,16 @@
 """Posts: what readers may see (PostQuerySet.published), and everything a post carries."""
 
-import logging
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Subquery
 from django.db.models.functions import Greatest
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
-from PIL import UnidentifiedImageError
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItemBase
@@ -23,8 +21,6 @@ from articles.slugs import pinyin_slug, unique_slug
 from articles.validators import validate_post_key, validate_publication_date
 
 from .stocks import STOCK_SHORTCODE, Stock, StockChart, shortcode_chart
-
-logger = logging.getLogger(__name__)
 
 
 class TaggedPost(TaggedItemBase):
@@ -160,6 +156,14 @@ class Post(models.Model):
     )
     lead_image_width = models.PositiveIntegerField("题图宽度", null=True, blank=True, editable=False)
     lead_image_height = models.PositiveIntegerField("题图高度", null=True, blank=True, editable=False)
+    # Written by the image job only (articles/tasks.py): pages read it instead of asking the storage.
+    image_files = models.JSONField(
+        "图片文件",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="后台任务生成的题图尺寸与分享卡片（images.make_files 的记录）",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -177,7 +181,8 @@ class Post(models.Model):
     edited_at = models.DateTimeField("最近编辑", null=True, blank=True, editable=False)
 
     objects = PostQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["updated_at"], bases=[PostSnapshotHistory])
+    # image_files describes files, not the post: reverting a version must not bring back an old record.
+    history = HistoricalRecords(excluded_fields=["updated_at", "image_files"], bases=[PostSnapshotHistory])
 
     class Meta:
         ordering = ["-published_at", "-id"]
@@ -215,12 +220,15 @@ class Post(models.Model):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(Post, self.slug_base(), exclude_pk=self.pk)
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            # image_files belongs to the image job, which may have written it since this instance was
+            # loaded: writing back the stale value would lose the record of files the job just made.
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "image_files"
+            ]
         super().save(*args, **kwargs)
-        stored = getattr(self, "_stored_lead_image", None)
-        if stored and stored != self.lead_image.name:
-            # The old original stays: earlier versions in the history still point at it.
-            transaction.on_commit(lambda: images.delete_renditions(str(stored)))
-        self._stored_lead_image = self.lead_image.name
 
     def get_absolute_url(self):
         return reverse("articles:post_detail", args=[self.slug])
@@ -228,13 +236,6 @@ class Post(models.Model):
     def slug_base(self):
         """What a new post's slug is made from: its info code or import key, else its title in pinyin."""
         return slugify(self.info_code or self.key or "") or pinyin_slug(self.title) or "post"
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        post = super().from_db(db, field_names, values)
-        # Remembered so that save() can tell a replaced image and clear its renditions.
-        post._stored_lead_image = post.__dict__.get("lead_image")
-        return post
 
     def clean(self):
         errors = [f"「{tag}」：{error}" for tag, error in self.stock_shortcodes() if isinstance(error, Exception)]
@@ -261,26 +262,25 @@ class Post(models.Model):
 
     @property
     def lead_picture(self):
-        """The lead image's renditions as an images.Picture, or None without a (readable) image."""
-        if not self.lead_image or not self.lead_image_width or not self.lead_image_height:
+        """The lead image as an images.Picture: its renditions once the image job made them, the original
+        until then; None without an image. Reads the post only, never the storage."""
+        if not self.lead_image:
             return None
-        try:
-            return images.picture(self.lead_image.name, self.lead_image_width, self.lead_image_height)
-        except (OSError, UnidentifiedImageError):
-            logger.exception("Lead image %s of post %s cannot be read", self.lead_image.name, self.pk)
-            return None
+        return images.picture(self.image_files, self.lead_image.name, self.lead_image_width, self.lead_image_height)
 
     @property
     def og_image_url(self):
-        """Absolute-path URL of the 1200×630 Open Graph image: the cropped lead image, else a generated
-        share card; "" for an unsaved post."""
-        storage = self.lead_image.storage
-        if self.lead_picture:
-            return storage.url(images.og_image(self.lead_image.name))
-        if self.pk is None:
-            return ""
-        source_name = lambda: self.source.name if self.source_id else ""  # noqa: E731 - drawn only when needed
-        return storage.url(images.share_card(self.pk, self.title, source_name, self.published_at))
+        """URL of the post's 1200×630 Open Graph image: the crop of its lead image or its generated card once
+        the image job made it, the site's default card until then."""
+        share = (self.image_files or {}).get("share")
+        return self.lead_image.storage.url(share) if share else static(images.DEFAULT_CARD)
+
+    @property
+    def images_made(self):
+        """Whether the image job has made what the post shows now (a new lead image, or a title, source or
+        date on its card, needs the job again)."""
+        wanted = images.share_name(self.pk, self.lead_image.name, self.title, self.source_id, self.published_at)
+        return (self.image_files or {}).get("share") == wanted
 
     @property
     def is_live(self):

@@ -295,6 +295,9 @@ TAGGIT_TAGS_FROM_STRING = "articles.tagging.parse_tags"
 # Lead-image uploads above these are refused; the pixel cap also stops decompression bombs.
 LEAD_IMAGE_MAX_BYTES = env_int("LEAD_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
 LEAD_IMAGE_MAX_PIXELS = env_int("LEAD_IMAGE_MAX_PIXELS", 40_000_000)
+# Archives of posts editors upload in the admin (Import posts) above this size are refused; the proxy in
+# front must accept bodies this large (nginx: client_max_body_size).
+IMPORT_UPLOAD_MAX_MB = env_int("IMPORT_UPLOAD_MAX_MB", 200)
 # Font file for generated share cards; empty means the first CJK font fontconfig knows.
 SHARE_CARD_FONT = os.environ.get("SHARE_CARD_FONT", "")
 # Imports queue share cards for posts published within this many hours; backfill_images queues the rest.

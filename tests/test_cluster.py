@@ -11,6 +11,8 @@ import io
 import itertools
 import re
 import time
+import zipfile
+from pathlib import Path
 from types import SimpleNamespace
 
 import psycopg
@@ -28,6 +30,7 @@ pytestmark = pytest.mark.cluster
 
 EDITOR, PASSWORD = "chief", "cluster-editor-password"
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+DEMO_POSTS = Path(__file__).resolve().parent.parent / "articles" / "demo_posts" / "_posts"
 
 
 class Site:
@@ -178,6 +181,21 @@ def test_with_the_replica_stopped_readers_get_pages_from_the_primary_and_the_rep
         site.save_post(site.a, "戊：副本恢复后发布")
         # Every worker of both nodes comes back to the replica within its next check.
         eventually(lambda: all("戊：副本恢复后发布" not in site.read(site.nginx).text for _ in range(6)))
+
+
+def test_an_archive_uploaded_on_node_a_is_imported_by_the_worker_and_followed_on_node_b(site):
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as archive:
+        for path in sorted(DEMO_POSTS.glob("*.md"))[:5]:
+            archive.writestr(f"_posts/{path.name}", path.read_bytes())
+    add = f"{site.a}/admin/articles/importrun/add/"
+    token = CSRF.search(site.editor.get(add).text)[1]
+    response = site.editor.post(add, {"csrfmiddlewaretoken": token}, files={"upload": ("demo.zip", data.getvalue())})
+    run = re.search(r"/admin/articles/importrun/(\d+)/change/", response.url)[1]
+
+    progress = f"{site.b}/admin/articles/importrun/{run}/progress/"
+    eventually(lambda: site.editor.get(progress).json()["finished"])
+    assert site.editor.get(progress).json()["summary"].startswith("5 created, 0 updated")
 
 
 def test_killing_node_a_under_load_moves_readers_to_node_b_and_no_request_fails(site):

@@ -2,10 +2,13 @@
 
     make bench-import                                   # 100,000 posts, 3 rounds, medians
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/finews python bench/import.py --count 20000 --rounds 1
+    python bench/import.py --corpus posts/             # import these files instead of generating them
 
 The posts come from `manage.py generate_posts` (about 1% malformed on purpose, so each import exits 1
-and reports them). Each round imports into a fresh copy of a migrated template database on the server
-DATABASE_URL names: first the whole corpus, then the same files again (all unchanged). Reported per
+and reports them), or from --corpus, so that two versions of the code can import the very same files.
+Each round imports into a fresh copy of a migrated template database on the server DATABASE_URL names
+(`<its database>_bench_import`, `…_template`): first the whole corpus, then the same files again (all
+unchanged). Reported per
 import: posts/s as the command measures it (files handled / its own elapsed time), the wall time of
 the whole command, its CPU time per post with its parse workers (PostgreSQL's own not included; a
 figure that a busy shared machine changes little), the exact peak RSS of the import process (wait4),
@@ -40,18 +43,23 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3, help="repeat both imports; medians are reported (3)")
     parser.add_argument("--workers", type=int, help="import_posts --workers (its default when omitted)")
+    parser.add_argument("--corpus", metavar="DIR", help="import the posts in DIR instead of generating --count")
     args = parser.parse_args()
 
     server = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/finews"))
-    template, scratch = "finews_bench_import_template", "finews_bench_import"
+    # Named after DATABASE_URL's database, so that runs against different databases do not collide.
+    scratch = f"{server.path.strip('/')}_bench_import"
+    template = f"{scratch}_template"
     admin_url = server._replace(path="/postgres").geturl()
     extra = ["--workers", str(args.workers)] if args.workers is not None else []
 
-    with tempfile.TemporaryDirectory(prefix="finews-bench-") as corpus:
-        started = time.perf_counter()
-        run([*MANAGE, "generate_posts", corpus, "--count", str(args.count), "--seed", str(args.seed)])
-        load = os.getloadavg()[0]
-        print(f"generated {args.count:,} posts in {time.perf_counter() - started:.1f} s; load average {load:.2f}")
+    with tempfile.TemporaryDirectory(prefix="finews-bench-") as generated:
+        corpus = args.corpus or generated
+        if not args.corpus:
+            started = time.perf_counter()
+            run([*MANAGE, "generate_posts", corpus, "--count", str(args.count), "--seed", str(args.seed)])
+            load = os.getloadavg()[0]
+            print(f"generated {args.count:,} posts in {time.perf_counter() - started:.1f} s; load average {load:.2f}")
         recreate(admin_url, template)
         run([*MANAGE, "migrate", "--no-input", "-v0"], database=server._replace(path=f"/{template}").geturl())
         results = {"first import": [], "unchanged re-import": []}
@@ -66,9 +74,8 @@ def main():
         finally:
             for name in (scratch, template):
                 drop(admin_url, name)
-    print(
-        f"\nmedians of {args.rounds} round(s), {args.count:,} generated posts, import_posts {' '.join(extra)}".rstrip()
-    )
+    posts = f"the posts in {args.corpus}" if args.corpus else f"{args.count:,} generated posts"
+    print(f"\nmedians of {args.rounds} round(s), {posts}, import_posts {' '.join(extra)}".rstrip())
     # The machine may be shared: the load says how much of it the benchmark had.
     print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
     for label, rounds in results.items():

@@ -122,7 +122,7 @@ def wait_until_up(url, process, seconds=30):
         try:
             urllib.request.urlopen(url, timeout=2)
             return
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # not listening yet, or a worker still starting (a timeout on a busy machine)
             time.sleep(0.2)
     sys.exit(f"bench: {url} never answered")
 

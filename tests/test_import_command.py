@@ -13,8 +13,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from articles.importer.generating import generate_posts
-from articles.models import Category, OriginalFile, Post, Source, Stock, StockChart
+from articles.generator import write_post_files
+from articles.models import Category, OriginalFile, Post, Source, Stock
 
 from .test_export_posts import empty_database, snapshot
 
@@ -93,7 +93,6 @@ def test_imported_posts_have_a_history_record_marked_as_an_import_with_tags_and_
     assert record.title == "沪指收涨"
     assert record.tag_names == ["证券时报新闻"]
     assert [(chart["position"], chart["market"], chart["code"]) for chart in record.charts] == [(0, 1, "000001")]
-    assert StockChart.history.filter(history_change_reason="import").count() == 1
 
 
 def test_reimporting_unchanged_files_changes_nothing(db, posts_dir, django_assert_max_num_queries):
@@ -284,12 +283,44 @@ def test_a_post_the_database_rejects_does_not_take_its_batch_down(db, tmp_path):
     assert sorted(Post.objects.values_list("slug", flat=True)) == ["abc", "abc-2"]
 
 
-def test_force_rewrites_unchanged_files(db, posts_dir):
+def test_force_reparses_unchanged_files_and_writes_only_what_changed(db, posts_dir):
     run(posts_dir)
+    before = dict(Post.objects.values_list("key", "updated_at"))
+    # As if an earlier importer had stored a title its parser got wrong: --force is how it gets fixed.
+    Post.objects.filter(key="NW2").update(title="旧解析器的标题")
 
     out, _ = run(posts_dir, force=True)
 
-    assert "0 created, 2 updated, 0 unchanged" in out
+    assert "0 created, 1 updated, 1 unchanged" in out
+    assert Post.objects.get(key="NW2").title == "创业板指走强"
+    assert [record.history_type for record in Post.objects.get(key="NW2").history.all()] == ["~", "+"]
+    # The other post, unchanged, got no empty "import" history record and kept its updated_at.
+    assert [record.history_type for record in Post.objects.get(key="NW1").history.all()] == ["+"]
+    assert Post.objects.get(key="NW1").updated_at == before["NW1"]
+
+    out, _ = run(posts_dir, force=True)
+
+    assert "0 created, 0 updated, 2 unchanged" in out
+    assert Post.history.count() == 3
+
+
+def test_a_changed_file_that_changes_nothing_in_its_post_only_refreshes_the_stored_file(db, posts_dir):
+    run(posts_dir)
+    post = Post.objects.get(key="NW1")
+    path = write(posts_dir, "2022-05-21-NW1.md", (posts_dir / "2022-05-21-NW1.md").read_text() + "\n\n")
+
+    out, _ = run(posts_dir)
+
+    assert "0 created, 0 updated, 2 unchanged" in out
+    assert [record.history_type for record in post.history.all()] == ["+"]
+    stored = OriginalFile.objects.get(post=post)
+    assert stored.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert stored.text == path.read_text()
+    assert Post.objects.get(pk=post.pk).updated_at == post.updated_at
+
+    out, _ = run(posts_dir)
+
+    assert "0 created, 0 updated, 2 unchanged" in out
 
 
 def test_queries_per_batch_do_not_grow_with_the_number_of_posts(db, tmp_path, django_assert_max_num_queries):
@@ -299,11 +330,11 @@ def test_queries_per_batch_do_not_grow_with_the_number_of_posts(db, tmp_path, dj
     for n in range(100, 160):
         write(tmp_path / "batch", f"2022-05-21-NW{n}.md", post_text(f"NW{n}", title=f"新闻{n}", charts=["1.000001"]))
 
-    # Expect 18 queries for 60 new posts in one batch: categories and sources (the caches), the keys'
+    # Expect 17 queries for 60 new posts in one batch: categories and sources (the caches), the keys'
     # stored hashes, tags and stocks (first sight in this run), savepoint, relaxed commit, posts at the
-    # same times, post ids, COPY posts and their history, chart ids, COPY charts and their history, COPY
-    # tag links, stock links and original files, release savepoint.
-    with django_assert_max_num_queries(18):
+    # same times, post ids, COPY posts and their history, chart ids, COPY charts, COPY tag links, stock
+    # links and original files, release savepoint.
+    with django_assert_max_num_queries(17):
         out, _ = run(tmp_path / "batch")
 
     assert "60 created" in out
@@ -315,7 +346,7 @@ def test_a_missing_path_is_a_usage_error(db, tmp_path):
 
 
 def test_worker_processes_parse_to_the_same_result(db, tmp_path):
-    generate_posts(tmp_path / "posts", count=150, seed=5)
+    write_post_files(tmp_path / "posts", count=150, seed=5)
 
     out, _ = run(tmp_path / "posts", batch_size=60, workers=1, fails=True)  # the generator's malformed files
     parsed_by_workers = snapshot()

@@ -1,4 +1,4 @@
-"""Jekyll posts in and out: import_posts (files → database), export_posts, generate_posts.
+"""Jekyll posts in and out: import_posts (files → database) and export_posts.
 
 Plain functions and small dataclasses; the management commands only parse arguments and report.
 """

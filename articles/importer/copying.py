@@ -1,8 +1,9 @@
 """Bulk inserts fast enough for 100,000-post imports: PostgreSQL's COPY, else bulk_create.
 
-bulk_create builds a model instance per row and turns every value into SQL text in Python; that is
-most of an import's time. These functions take plain dicts and, on PostgreSQL, stream them with COPY,
-which psycopg encodes in C. COPY returns no ids, so rows that others point at get ids reserved first.
+Transport only: what the rows hold is decided by the models and the writer. bulk_create builds a model
+instance per row and turns every value into SQL text in Python; that is most of an import's time.
+These functions take plain dicts and, on PostgreSQL, stream them with COPY, which psycopg encodes in C.
+COPY returns no ids, so rows that others point at get ids reserved first.
 """
 
 import contextlib
@@ -61,24 +62,8 @@ def insert_rows(model, rows):
             copy.write_row(row_values(values))
 
 
-def insert_history(model, rows, history_type, *, reason, date, **extra):
-    """Insert simple-history records for `rows` (dicts) of `model`, as its bulk_history_create would.
-
-    `extra` gives per-row values for the historical model's own fields: name → list, one per row.
-    """
-    historical = model.history.model
-    defaults = {field.attname: field.get_default() for field in model._meta.concrete_fields}
-    records = []
-    for n, row in enumerate(rows):
-        record = {field.attname: row.get(field.attname, defaults[field.attname]) for field in historical.tracked_fields}
-        record.update({name: column[n] for name, column in extra.items()})
-        record.update(history_date=date, history_type=history_type, history_change_reason=reason)
-        records.append(record)
-    insert_rows(historical, records)
-
-
 def instance_values(instance):
-    """A saved instance's field values as insert_rows and insert_history take them (files as their names)."""
+    """A saved instance's field values as insert_rows takes them (files as their names)."""
     return {
         field.attname: field.get_prep_value(getattr(instance, field.attname))
         for field in instance._meta.concrete_fields

@@ -1,14 +1,12 @@
 """Writing parsed posts: reference data cached in memory, each batch of posts in one transaction."""
 
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.text import slugify
 from taggit.models import Tag
 
 from articles.models import Category, OriginalFile, Post, Source, Stock, StockChart, TaggedPost
@@ -16,34 +14,26 @@ from articles.slugs import unique_slug
 from articles.tasks import queue_imported
 
 from .body import Chart
-from .copying import insert_history, insert_rows, instance_values, reserve_ids
+from .copying import insert_rows, instance_values, reserve_ids
 from .files import PostFile
 from .parsing import ParsedPost
 from .report import Outcome, Status
 
 CHANGE_REASON = "import"
-# Fields an import sets; slug, key, lead image and editorial bookkeeping stay as they are on update.
-IMPORTED_FIELDS = [
-    "title",
-    "info_code",
-    "status",
-    "published_at",
-    "summary",
-    "body",
-    "category_id",
-    "source_id",
-    "original_url",
-    "imported_at",
-    "updated_at",
-]
+# Post.history builds a manager each time it is read: look the historical model up once.
+HISTORICAL_POST = Post.history.model
 EARLIEST = datetime.datetime.min.replace(tzinfo=datetime.UTC)
 
 
 @dataclass(slots=True)
 class Candidate:
-    """A parsed post on its way to the database, with the file it came from."""
+    """A parsed post on its way to the database, with the file it came from.
 
-    file: PostFile
+    Posts made in code (the benchmark loader's generated posts) come from no file: `file` is None, and
+    they get no OriginalFile.
+    """
+
+    file: PostFile | None
     sha256: str
     compressed_text: bytes
     post: ParsedPost
@@ -53,10 +43,27 @@ class Candidate:
     @property
     def recency(self):
         """What decides between two files with one key: the later date, then the later mtime."""
-        return self.post.published_at, self.file.mtime or EARLIEST
+        return self.post.published_at, (self.file and self.file.mtime) or EARLIEST
+
+    @property
+    def path(self):
+        return self.file.path if self.file else self.post.key
 
     def outcome(self, status, reason=""):
-        return Outcome(self.file.path, status, key=self.post.key, reason=reason, warnings=self.post.warnings)
+        return Outcome(self.path, status, key=self.post.key, reason=reason, warnings=self.post.warnings)
+
+    def original_file(self, post_id, now):
+        """The OriginalFile row of this candidate's file (a dict for insert_rows), None without a file."""
+        if self.file is None:
+            return None
+        return {
+            "post_id": post_id,
+            "path": self.file.path,
+            "sha256": self.sha256,
+            "compressed_text": self.compressed_text,
+            "modified_at": self.file.mtime,
+            "imported_at": now,
+        }
 
 
 class Lookups:
@@ -139,6 +146,12 @@ def write_posts(candidates, lookups, *, overwrite_edited=False, force=False):
     return outcomes
 
 
+def write_parsed(posts, lookups):
+    """Create posts made in code, not read from files (the benchmark loader's generated ParsedPosts), as one
+    batch of write_posts: the same rows and history an import of their files writes, less the OriginalFiles."""
+    return write_posts([Candidate(None, "", b"", post, known_new=True) for post in posts], lookups)
+
+
 def _relax_commit():
     # Committing without waiting for the WAL flush makes each batch's commit cheap. A crash of the
     # database server may then lose the last batches written; the import is re-runnable and the
@@ -159,7 +172,7 @@ def keep_latest(candidates):
             continue
         winner, loser = (candidate, other) if candidate.recency >= other.recency else (other, candidate)
         latest[candidate.post.key] = winner
-        skipped.append(loser.outcome(Status.SKIPPED, f"duplicate key {loser.post.key}: {winner.file.path} is newer"))
+        skipped.append(loser.outcome(Status.SKIPPED, f"duplicate key {loser.post.key}: {winner.path} is newer"))
     return list(latest.values()), skipped
 
 
@@ -198,7 +211,7 @@ def _write(candidates, lookups, *, overwrite_edited, force, optimistic):
             creates.append(candidate)
         elif (stored := _original_file(post)) and stored.sha256 == candidate.sha256 and not force:
             outcomes.append(candidate.outcome(Status.UNCHANGED))
-        elif stored and stored.path != candidate.file.path and candidate.recency < _recency(post, stored):
+        elif stored and stored.path != candidate.path and candidate.recency < _recency(post, stored):
             reason = f"duplicate key {candidate.post.key}: {stored.path}, already imported, is newer"
             outcomes.append(candidate.outcome(Status.SKIPPED, reason))
         elif _edited_since_import(post) and not overwrite_edited:
@@ -246,69 +259,71 @@ def _warn_likely_duplicates(candidates):
         seen.setdefault(story, candidate.post.key)
 
 
-def _imported_values(post, lookups, now):
-    """The Post fields an import sets (IMPORTED_FIELDS)."""
-    return {
-        "title": post.title,
-        "info_code": post.info_code,
-        "status": post.status,
-        "published_at": post.published_at,
-        "summary": post.summary,
-        "body": post.body,
-        "category_id": lookups.category(post),
-        "source_id": lookups.source(post),
-        "original_url": post.original_url,
-        "imported_at": now,
-        "updated_at": now,
-    }
-
-
 def _create(candidates, lookups, now, *, check_slugs):
     if not candidates:
         return []
     ids = reserve_ids(Post, len(candidates))
     rows = [
-        {"id": pk, "key": candidate.post.key, "created_at": now, **_imported_values(candidate.post, lookups, now)}
+        {
+            "id": pk,
+            "key": candidate.post.key,
+            "slug": _slug(candidate.post, check=check_slugs),
+            "created_at": now,
+            "updated_at": now,
+            "imported_at": now,
+            **_imported_values(candidate.post, lookups),
+        }
         for pk, candidate in zip(ids, candidates, strict=True)
     ]
-    _assign_slugs(rows, check=check_slugs)
     insert_rows(Post, rows)
     _insert_history(candidates, rows, "+", now)
     queue_imported(rows)
     pairs = list(zip(candidates, ids, strict=True))
-    _create_charts(pairs, now)
+    _create_charts(pairs)
     _create_related(pairs, lookups, now)
     return [candidate.outcome(Status.CREATED) for candidate in candidates]
 
 
-def _assign_slugs(rows, *, check):
-    """Slugs from the keys, as Post.slug_base() makes them; with `check`, made unique against the table.
+def _imported_values(post, lookups):
+    return Post.imported_values(post, category_id=lookups.category(post), source_id=lookups.source(post))
 
-    Unchecked (a first import's batch), a slug another post holds makes the insert fail and the batch
-    is retried post by post, checked.
-    """
-    # Keys are the info code or the file id, so slugify(key) is slug_base(); Post's own fallback covers
-    # keys that slugify to nothing (file names in Chinese).
-    bases = [slugify(row["key"]) or Post(key=row["key"], title=row["title"]).slug_base() for row in rows]
-    taken = set(Post.objects.filter(slug__in=bases).values_list("slug", flat=True)) if check else set()
-    for row, base in zip(rows, bases, strict=True):
-        row["slug"] = unique_slug(Post, base) if base in taken else base
+
+def _slug(post, *, check):
+    """The slug Post.save would give the post. Unchecked (a first import's batch), a slug another post
+    holds makes the insert fail, and the batch is retried post by post, checked."""
+    base = Post.slug_base_for(post.info_code, post.key, post.title)
+    return unique_slug(Post, base) if check else base
 
 
 def _insert_history(candidates, rows, history_type, now):
-    """The posts' history records, each with the tag and chart snapshot that articles.history keeps."""
-    insert_history(
-        Post,
-        rows,
-        history_type,
-        reason=CHANGE_REASON,
-        date=now,
-        tag_names=[sorted(candidate.post.tags) for candidate in candidates],
-        charts=[
-            [{"position": position, **chart.as_dict()} for position, chart in enumerate(candidate.post.charts)]
-            for candidate in candidates
+    """The posts' history records, with the tag and chart snapshot that articles.history keeps.
+
+    Each record is what simple-history's bulk_history_create makes of a post: the tracked fields' values,
+    the time, type and reason of the change, and no user (an import is nobody's edit).
+    """
+    tracked = [field.attname for field in HISTORICAL_POST.tracked_fields]
+    insert_rows(
+        HISTORICAL_POST,
+        [
+            {
+                **{name: row[name] for name in tracked if name in row},
+                "history_date": now,
+                "history_type": history_type,
+                "history_change_reason": CHANGE_REASON,
+                "history_user_id": None,
+                **_snapshot(candidate.post),
+            }
+            for candidate, row in zip(candidates, rows, strict=True)
         ],
     )
+
+
+def _snapshot(post):
+    """The tag names and charts of a parsed post as a post's history record stores them."""
+    return {
+        "tag_names": sorted(post.tags),
+        "charts": [{"position": position, **chart.as_dict()} for position, chart in enumerate(post.charts)],
+    }
 
 
 def _create_related(pairs, lookups, now):
@@ -329,67 +344,114 @@ def _create_related(pairs, lookups, now):
             for symbol in candidate.post.stocks
         ],
     )
-    insert_rows(
-        OriginalFile,
-        [
-            {
-                "post_id": post_id,
-                "path": candidate.file.path,
-                "sha256": candidate.sha256,
-                "compressed_text": candidate.compressed_text,
-                "modified_at": candidate.file.mtime,
-                "imported_at": now,
-            }
-            for candidate, post_id in pairs
-        ],
-    )
+    files = (candidate.original_file(post_id, now) for candidate, post_id in pairs)
+    insert_rows(OriginalFile, [row for row in files if row is not None])
 
 
-def _create_charts(pairs, now):
+def _create_charts(pairs):
+    # Recorded in the post's history snapshot only; charts have no history of their own.
     charts = [
         (post_id, position, chart)
         for candidate, post_id in pairs
         for position, chart in enumerate(candidate.post.charts)
     ]
     ids = reserve_ids(StockChart, len(charts)) if charts else []
-    rows = [
-        {"id": pk, "post_id": post_id, "position": position, **chart.as_dict()}
-        for pk, (post_id, position, chart) in zip(ids, charts, strict=True)
-    ]
-    insert_rows(StockChart, rows)
-    insert_history(StockChart, rows, "+", reason=CHANGE_REASON, date=now)
+    insert_rows(
+        StockChart,
+        [
+            {"id": pk, "post_id": post_id, "position": position, **chart.as_dict()}
+            for pk, (post_id, position, chart) in zip(ids, charts, strict=True)
+        ],
+    )
 
 
 def _update(pairs, lookups, now):
+    """Update posts from their files; a post whose imported values, tags, stocks and charts are all as the
+    file has them again (a --force re-import, an edit that changed nothing the post takes) is left as it
+    is, with no history record: only its stored original file is brought up to date."""
     if not pairs:
         return []
-    candidates = [candidate for candidate, _ in pairs]
-    posts = [post for _, post in pairs]
+    stored = _stored_related([post.pk for _, post in pairs])
+    changed, same = [], []
     for candidate, post in pairs:
-        for name, value in _imported_values(candidate.post, lookups, now).items():
-            setattr(post, name, value)
-    Post.objects.bulk_update(posts, IMPORTED_FIELDS)
+        values = _imported_values(candidate.post, lookups)
+        related = _related(candidate.post, lookups)
+        if post.differs_from(values) or related != stored[post.pk]:
+            for name, value in values.items():
+                setattr(post, name, value)
+            post.imported_at = post.updated_at = now
+            changed.append((candidate, post, related["charts"] != stored[post.pk]["charts"]))
+        else:
+            same.append((candidate, post))
+    return _write_changed(changed, lookups, now) + _refresh_files(same, now)
+
+
+def _related(post, lookups):
+    """What a parsed post links to, as _stored_related reads it back: tag and stock ids, charts in order."""
+    return {
+        "tags": {lookups.tags[tag.lower()] for tag in post.tags},
+        "stocks": {lookups.stocks[symbol] for symbol in post.stocks},
+        "charts": post.charts,
+    }
+
+
+def _stored_related(post_ids):
+    """The tags, stocks and charts the posts `post_ids` have now, by post id: three queries."""
+    stored = {pk: {"tags": set(), "stocks": set(), "charts": []} for pk in post_ids}
+    for post_id, tag_id in TaggedPost.objects.filter(content_object_id__in=post_ids).values_list(
+        "content_object_id", "tag_id"
+    ):
+        stored[post_id]["tags"].add(tag_id)
+    for post_id, stock_id in Post.stocks.through.objects.filter(post_id__in=post_ids).values_list(
+        "post_id", "stock_id"
+    ):
+        stored[post_id]["stocks"].add(stock_id)
+    for chart in StockChart.objects.filter(post_id__in=post_ids).order_by("position", "id"):
+        stored[chart.post_id]["charts"].append(
+            Chart(chart.market, chart.code, chart.chart_type, chart.image_url, chart.quote_url)
+        )
+    return stored
+
+
+def _write_changed(changed, lookups, now):
+    if not changed:
+        return []
+    candidates = [candidate for candidate, _, _ in changed]
+    posts = [post for _, post, _ in changed]
+    Post.objects.bulk_update(posts, [*Post.IMPORTED_FIELDS, "imported_at", "updated_at"])
     rows = [instance_values(post) for post in posts]
     _insert_history(candidates, rows, "~", now)
     queue_imported(rows)
     ids = [post.pk for post in posts]
-    _replace_changed_charts(pairs, now)
+    # Unchanged charts keep their rows.
+    if rechart := [(candidate, post.pk) for candidate, post, charts_changed in changed if charts_changed]:
+        StockChart.objects.filter(post_id__in=[post_id for _, post_id in rechart]).delete()
+        _create_charts(rechart)
     TaggedPost.objects.filter(content_object_id__in=ids).delete()
     Post.stocks.through.objects.filter(post_id__in=ids).delete()
-    OriginalFile.objects.filter(post_id__in=ids).delete()
+    OriginalFile.objects.filter(post_id__in=[post.pk for candidate, post, _ in changed if candidate.file]).delete()
     _create_related(list(zip(candidates, ids, strict=True)), lookups, now)
     return [candidate.outcome(Status.UPDATED) for candidate in candidates]
 
 
-def _replace_changed_charts(pairs, now):
-    """Replace the charts of posts whose charts changed; unchanged charts keep their rows and history."""
-    stored = defaultdict(list)
-    for chart in StockChart.objects.filter(post_id__in=[post.pk for _, post in pairs]).order_by("position", "id"):
-        stored[chart.post_id].append(
-            Chart(chart.market, chart.code, chart.chart_type, chart.image_url, chart.quote_url)
-        )
-    changed = [(candidate, post.pk) for candidate, post in pairs if stored[post.pk] != candidate.post.charts]
-    if changed:
-        # The delete records a history row per removed chart: a query each, for changed charts only.
-        StockChart.objects.filter(post_id__in=[post_id for _, post_id in changed]).delete()
-        _create_charts(changed, now)
+def _refresh_files(same, now):
+    """Posts their files leave as they are: store each file as it is now, if it differs from the stored one,
+    and count the post as in step with it from now on (imported_at, which conflict detection reads)."""
+    refreshed = [(candidate, post) for candidate, post in same if _file_changed(candidate, post)]
+    if refreshed:
+        ids = [post.pk for _, post in refreshed]
+        OriginalFile.objects.filter(post_id__in=ids).delete()
+        insert_rows(OriginalFile, [candidate.original_file(post.pk, now) for candidate, post in refreshed])
+        Post.objects.filter(pk__in=ids).update(imported_at=now)
+    return [candidate.outcome(Status.UNCHANGED) for candidate, _ in same]
+
+
+def _file_changed(candidate, post):
+    if candidate.file is None:
+        return False
+    stored = _original_file(post)
+    return stored is None or (stored.sha256, stored.path, stored.modified_at) != (
+        candidate.sha256,
+        candidate.file.path,
+        candidate.file.mtime,
+    )

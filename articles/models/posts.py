@@ -184,6 +184,20 @@ class Post(models.Model):
     # image_files describes files, not the post: reverting a version must not bring back an old record.
     history = HistoricalRecords(excluded_fields=["updated_at", "image_files"], bases=[PostSnapshotHistory])
 
+    # The fields a post takes from the file it is imported from. Key and slug are set once, when the import
+    # creates the post; the lead image and the editorial bookkeeping are the site's own.
+    IMPORTED_FIELDS = (
+        "title",
+        "info_code",
+        "status",
+        "published_at",
+        "summary",
+        "body",
+        "category_id",
+        "source_id",
+        "original_url",
+    )
+
     class Meta:
         ordering = ["-published_at", "-id"]
         verbose_name = verbose_name_plural = "文章"
@@ -234,8 +248,34 @@ class Post(models.Model):
         return reverse("articles:post_detail", args=[self.slug])
 
     def slug_base(self):
-        """What a new post's slug is made from: its info code or import key, else its title in pinyin."""
-        return slugify(self.info_code or self.key or "") or pinyin_slug(self.title) or "post"
+        """What a new post's slug is made from (Post.slug_base_for)."""
+        return self.slug_base_for(self.info_code, self.key, self.title)
+
+    @staticmethod
+    def slug_base_for(info_code, key, title):
+        """A new post's slug before it is made unique (slugs.unique_slug): its info code or import key, else
+        its title in pinyin. The importer derives the slugs of the posts it creates with this too."""
+        return slugify(info_code or key or "") or pinyin_slug(title) or "post"
+
+    @classmethod
+    def imported_values(cls, parsed, *, category_id, source_id):
+        """The values of IMPORTED_FIELDS for `parsed` (the importer's ParsedPost), given the ids its category
+        and source were found under."""
+        return {
+            "title": parsed.title,
+            "info_code": parsed.info_code,
+            "status": parsed.status,
+            "published_at": parsed.published_at,
+            "summary": parsed.summary,
+            "body": parsed.body,
+            "category_id": category_id,
+            "source_id": source_id,
+            "original_url": parsed.original_url,
+        }
+
+    def differs_from(self, values):
+        """Whether any of `values` (field attname → value, e.g. imported_values) is not what this post holds."""
+        return any(getattr(self, name) != value for name, value in values.items())
 
     def clean(self):
         errors = [f"「{tag}」：{error}" for tag, error in self.stock_shortcodes() if isinstance(error, Exception)]

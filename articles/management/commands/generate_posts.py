@@ -1,8 +1,9 @@
 import time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.importer.generating import generate_posts
+from articles.generator import write_post_files
 
 
 class Command(BaseCommand):
@@ -19,8 +20,13 @@ class Command(BaseCommand):
     def handle(self, *args, directory, count, seed, **options):
         if count < 0:
             raise CommandError("--count cannot be negative")
+        if Path(directory).exists() and not Path(directory).is_dir():
+            raise CommandError(f"{directory} is a file, not a directory")
         started = time.perf_counter()
-        malformed = generate_posts(directory, count=count, seed=seed)
+        try:
+            malformed = write_post_files(directory, count=count, seed=seed)
+        except OSError as error:
+            raise CommandError(f"cannot write posts under {directory}: {error.strerror or error}") from error
         elapsed = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,7 +1,7 @@
 // An import's page: while the job runs, poll its progress and show it; reload once it has finished,
 // for the summary and the files with problems.
 "use strict";
-(function () {
+document.addEventListener("DOMContentLoaded", function () {
   const progress = document.querySelector(".import-progress");
   if (!progress || progress.dataset.finished === "true") {
     return;
@@ -23,4 +23,4 @@
     window.setTimeout(poll, 2000);
   };
   window.setTimeout(poll, 1000);
-})();
+});

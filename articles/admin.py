@@ -3,26 +3,31 @@
 import json
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connections, models
+from django.db import connections, router, transaction
 from django.db.models import Count
-from django.http import JsonResponse
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import to_historic
+from taggit.models import Tag
 
 from . import tasks
-from .forms import ImportUploadForm, PostAdminForm, StockChartForm
-from .history import PostHistoryContextHelper, chart_label
-from .models import Category, ImportRun, OriginalFile, Post, Source, Stock, StockChart
+from .forms import ImportUploadForm, PostAdminForm, StockChartForm, body_from_editor
+from .history import PostHistoryContextHelper, chart_label, record_version
+from .importer.body import find_mentions
+from .models import Category, ImportRun, Market, OriginalFile, Post, Source, Stock, StockChart
 from .models.imports import OUTCOME_LABELS
+from .symbols import SymbolError
 
 
 class EstimatedCountPaginator(Paginator):
@@ -54,10 +59,6 @@ class EstimatedCountPaginator(Paginator):
             return counted
         plan = json.loads(queryset.order_by().explain(format="json"))
         return max(counted, plan[0]["Plan"]["Plan Rows"])
-
-
-# A scheme-less URL typed by an editor is https (Django 6's default already).
-URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class StateListFilter(admin.SimpleListFilter):
@@ -94,13 +95,12 @@ class MinePostsFilter(admin.SimpleListFilter):
 class StockChartInline(admin.TabularInline):
     model = StockChart
     form = StockChartForm
-    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     extra = 0
-    fields = ["move", "position", "symbol", "market", "code", "chart_type", "preview", "image_url", "quote_url"]
+    fields = ["move", "position", "symbol", "market", "code", "chart_type", "preview"]
     readonly_fields = ["move", "preview"]
 
     class Media:
-        js = ["articles/admin/chart_order.js"]
+        js = ["articles/admin/chart_order.js", "articles/admin/symbol_lookup.js"]
 
     @admin.display(description="移动")
     def move(self, chart):
@@ -130,7 +130,7 @@ class StockChartInline(admin.TabularInline):
 @admin.register(Post)
 class PostAdmin(SimpleHistoryAdmin):
     form = PostAdminForm
-    list_display = ["title", "state_badge", "category", "source", "published_at", "preview_link"]
+    list_display = ["title", "state_badge", "category", "source", "published_time", "preview_link"]
     list_select_related = ["category", "source"]
     # Exact, not "=" (iexact): the unique indexes answer exact matches; codes are pasted, not typed.
     search_fields = ["title", "info_code__exact", "key__exact"]
@@ -143,10 +143,12 @@ class PostAdmin(SimpleHistoryAdmin):
         "category",
         "source",
     ]
-    autocomplete_fields = ["category", "source", "stocks"]
+    autocomplete_fields = ["category", "source"]
     readonly_fields = [
         "lead_image_preview",
         "state_badge",
+        # Derived from the charts and the body's stock links on every save (save_related).
+        "stocks",
         "created_by",
         "created_at",
         "updated_at",
@@ -156,10 +158,10 @@ class PostAdmin(SimpleHistoryAdmin):
     inlines = [StockChartInline]
     actions = ["publish", "publish_now", "unpublish"]
     paginator = EstimatedCountPaginator
-    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     show_full_result_count = False
     save_on_top = True
     object_history_form_template = "admin/articles/post/object_history_form.html"
+    object_history_list_template = "admin/articles/post/object_history_list.html"
     fieldsets = [
         (
             None,
@@ -181,7 +183,7 @@ class PostAdmin(SimpleHistoryAdmin):
             "发布",
             {
                 "fields": ["state_badge", "status", "published_at"],
-                "description": "状态为「已发布」且发布时间在将来，即为定时发布：到点自动上线，无需再操作。",
+                "description": "状态为「发布」且发布时间在将来，即为定时发布：到时自动发布，无需再操作。",
             },
         ),
         ("来源信息", {"fields": ["info_code", "key", "original_url", "stocks"], "classes": ["collapse"]}),
@@ -202,6 +204,12 @@ class PostAdmin(SimpleHistoryAdmin):
 
     class Media:
         css = {"all": ["articles/admin/post.css"]}
+        js = ["articles/admin/body_preview.js"]
+
+    @admin.display(description="发布时间", ordering="published_at")
+    def published_time(self, post):
+        # Compact, so the column fits a laptop screen beside the filters (Beijing time).
+        return f"{localtime(post.published_at):%Y-%m-%d %H:%M}"
 
     @admin.display(description="题图预览")
     def lead_image_preview(self, post):
@@ -226,10 +234,15 @@ class PostAdmin(SimpleHistoryAdmin):
         return post.get_absolute_url() if post.is_live else None
 
     def get_readonly_fields(self, request, obj=None):
+        may_publish = self.has_publish_permission(request)
         # Contributors write drafts; only those who may publish choose the status.
-        if request.user.has_perm("articles.publish_post"):
-            return self.readonly_fields
-        return [*self.readonly_fields, "status"]
+        readonly = [*self.readonly_fields, *([] if may_publish else ["status"])]
+        if obj is not None and to_historic(obj) is not None:
+            # The revert form restores what the post says, not what it is: its URL, share-link code and
+            # import key stay (blanking them broke share links), and so does the publication time of
+            # whoever may not publish.
+            readonly += ["slug", "info_code", "key", *([] if may_publish else ["published_at"])]
+        return readonly
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -239,18 +252,100 @@ class PostAdmin(SimpleHistoryAdmin):
         return actions
 
     def has_change_permission(self, request, obj=None):
+        if obj is not None and to_historic(obj) is not None:
+            # simple-history asks about a version (the revert form); reverting to it changes the post as it
+            # is now, if it still exists.
+            obj = self.post_as_it_is_now(obj)
+            if obj is None:
+                return False
         return super().has_change_permission(request, obj) and (obj is None or obj.editable_by(request.user))
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and (obj is None or obj.deletable_by(request.user))
 
+    @staticmethod
+    def post_as_it_is_now(version):
+        """The stored post a version (a historical instance) belongs to, or None; looked up once."""
+        if not hasattr(version, "_post_as_it_is_now"):
+            version._post_as_it_is_now = Post.objects.filter(pk=version.pk).first()
+        return version._post_as_it_is_now
+
     def has_publish_permission(self, request):
         return request.user.has_perm("articles.publish_post")
 
+    def get_urls(self):
+        return [
+            path(
+                "symbol-lookup/",
+                self.admin_site.admin_view(self.symbol_lookup_view),
+                name="articles_post_symbol_lookup",
+            ),
+            path(
+                "body-preview/",
+                self.admin_site.admin_view(self.body_preview_view),
+                name="articles_post_body_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def body_preview_view(self, request):
+        """JSON for body_preview.js: the typed body as the article will show it (rendered, sanitised, short
+        codes drawn). POST, since a body is long; it stores nothing."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_add_permission(request) and not self.has_change_permission(request):
+            raise PermissionDenied
+        preview = Post(body=body_from_editor(request.POST.get("body", "")))
+        return JsonResponse({"html": preview.body_html})
+
+    def symbol_lookup_view(self, request):
+        """JSON for symbol_lookup.js: the market and code a typed symbol stands for, with the stock's name
+        when it is on file, or the reason it cannot be read — what saving the chart row would decide."""
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        if not request.user.has_perm("articles.view_stockchart") and not request.user.has_perm(
+            "articles.change_stockchart"
+        ):
+            raise PermissionDenied
+        market = request.GET.get("market", "")
+        market = int(market) if market.isdigit() and int(market) in Market.values else None
+        try:
+            symbol, stock = Stock.objects.look_up(request.GET.get("symbol", ""), market)
+        except SymbolError as error:
+            return JsonResponse({"error": str(error)})
+        return JsonResponse(
+            {
+                "market": symbol.market,
+                "market_label": symbol.market.label,
+                "code": symbol.code,
+                "name": stock.name if stock else "",
+            }
+        )
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # The revert form has no chart rows: say which charts saving it brings back.
-        record = Post.history.filter(id=object_id, history_id=version_id).first()
-        charts = [chart_label(chart) for chart in record.charts] if record else []
+        # simple-history checks only the view permission here, then saves a POST. Reverting changes the
+        # post: it needs the change view's permission, judged on the post as it is now, for showing the
+        # form too, and saves the way the change view does.
+        post = self.get_object(request, unquote(object_id))
+        if post is None or not version_id.isdigit():
+            raise Http404
+        if not self.has_change_permission(request, post):
+            raise PermissionDenied
+        version = get_object_or_404(Post.history, id=post.pk, history_id=version_id)
+        if request.method == "POST":
+            version_post = version.instance
+            form = self.get_form(request, version_post, change=True)(request.POST, request.FILES, instance=version_post)
+            if form.is_valid():
+                with transaction.atomic(using=router.db_for_write(Post)):
+                    restored = self.save_form(request, form, change=True)
+                    self.save_model(request, restored, form, change=True)
+                    self.save_related(request, form, [], change=True)
+                    self.log_change(request, restored, self.construct_change_message(request, form, []))
+                return self.response_change(request, restored)
+        # The form, or the POST that failed validation above with its errors, shown by simple-history (whose
+        # own save is never reached: it validates the same data with the same form). The revert form has
+        # no chart rows: it says which charts saving brings back.
+        charts = [chart_label(chart) for chart in version.charts]
         return super().history_form_view(request, object_id, version_id, {**(extra_context or {}), "charts": charts})
 
     def get_historical_record_context_helper(self, request, historical_record):
@@ -264,13 +359,17 @@ class PostAdmin(SimpleHistoryAdmin):
             obj._change_reason = f"恢复到 {localtime(form.restoring.history_date):%Y-%m-%d %H:%M:%S} 的版本"
         else:
             obj._change_reason = "后台编辑" if change else "后台新建"
-        super().save_model(request, obj, form, change)
-        if form.restoring is not None:
-            form.restoring.restore_related(obj)
+        obj._history_user = request.user
+        # The version is recorded by save_related, once the tags and chart rows are saved too.
+        obj.save_without_historical_record()
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        form.instance.sync_stocks()
+        post = form.instance
+        if form.restoring is not None:
+            form.restoring.restore_charts(post)
+        post.sync_stocks(mentioned=find_mentions(post.body))
+        record_version(post, created=not change)
 
     @admin.action(description="发布所选文章（按设定时间，将来的时间即定时）", permissions=["publish"])
     def publish(self, request, queryset):
@@ -311,6 +410,13 @@ class CategoryAdmin(PostCountAdmin):
     # Meta.ordering does not apply to the annotated (GROUP BY) queryset.
     ordering = ["position", "name"]
 
+    def view_on_site(self, category):
+        # A slug stored before slugs were checked (`A股/港股`) makes no URL: then there is no page to link.
+        try:
+            return category.get_absolute_url()
+        except NoReverseMatch:
+            return None
+
 
 @admin.register(Source)
 class SourceAdmin(PostCountAdmin):
@@ -324,6 +430,28 @@ class StockAdmin(admin.ModelAdmin):
     list_display = ["code", "market", "name"]
     list_filter = ["market"]
     search_fields = ["code", "name"]
+    actions = ["delete_orphans"]
+
+    @admin.action(description="删除所选股票中没有文章引用的（图表和正文都未提及）", permissions=["delete"])
+    def delete_orphans(self, request, queryset):
+        deleted = queryset.delete_orphans()
+        kept = queryset.count()
+        message = f"删除了 {deleted} 只没有文章引用的股票；所选其余 {kept} 只仍有文章引用，已保留。"
+        self.message_user(request, message, messages.SUCCESS)
+
+
+# taggit's own Tag admin has a "merge tags" view that checks no permission at all, and merges taggit's
+# generic tagged items, which posts do not use (they have TaggedPost): this one has neither.
+admin.site.unregister(Tag)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    ordering = ["name", "slug"]
+    # The post form's tag chips ask the admin's autocomplete, which searches these.
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(OriginalFile)

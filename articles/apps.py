@@ -1,6 +1,6 @@
 from django.apps import AppConfig
-from django.db.models.signals import m2m_changed, post_delete, post_save
-from simple_history.signals import post_create_historical_record, pre_create_historical_record
+from django.db.models.signals import post_delete, post_save, pre_delete
+from simple_history.signals import pre_create_historical_record
 
 
 class ArticlesConfig(AppConfig):
@@ -9,14 +9,12 @@ class ArticlesConfig(AppConfig):
     verbose_name = "新闻"
 
     def ready(self):
-        # Bookkeeping only: history snapshots of tags and charts, and queueing a post's image jobs.
+        # Bookkeeping only: the tag and chart snapshot of history records made outside the admin, and
+        # queueing a post's image jobs once its save or deletion commits.
         from . import history, tasks
-        from .models import Post, StockChart, TaggedPost
+        from .models import Post
 
-        historical_post = Post.history.model
-        pre_create_historical_record.connect(history.fill_snapshot, sender=historical_post)
-        post_create_historical_record.connect(history.remember_record, sender=historical_post)
-        post_create_historical_record.connect(history.record_chart_change, sender=StockChart.history.model)
-        m2m_changed.connect(history.record_tag_change, sender=TaggedPost)
+        pre_delete.connect(history.keep_snapshot_for_deletion, sender=Post)
+        pre_create_historical_record.connect(history.fill_snapshot, sender=Post.history.model)
         post_save.connect(tasks.queue_images_after_save, sender=Post)
         post_delete.connect(tasks.queue_removal_after_delete, sender=Post)

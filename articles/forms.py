@@ -1,28 +1,48 @@
-"""Admin forms: the post form (sanitised body, checked lead image, tag chips), the stock-chart row and the
-upload of an archive to import."""
+"""Admin forms: the post form (Markdown or HTML body, sanitised; checked lead image; tag chips), the
+stock-chart row and the upload of an archive to import."""
 
 import tarfile
 import zipfile
 
 from django import forms
 from django.conf import settings
-from django.db import models
 from django.urls import reverse_lazy
+from django.utils import timezone
 from simple_history.models import to_historic
 
 from . import images
 from .html import sanitize_html
+from .importer.body import render_markdown
 from .importer.uploads import archive_suffix
 from .models import ImportRun, Post, Stock, StockChart
 from .symbols import EXAMPLES, SymbolError, parse_symbol
 from .tagging import parse_tags
 
+BODY_HELP = (
+    "空一行即分段。可用 Markdown：**粗体**、*斜体*、[链接文字](https://…)、行首 > 引用、- 列表、## 小标题；"
+    "也可以直接写 HTML。保存时转为 HTML，并按白名单清理（脚本、样式、表单等会被去掉）。"
+    "股票图表：单独一行写 [stock sh600519]，分时图写 [stock sh600519 r]。下方预览保存后的样子。"
+)
 
-def https_url_formfield(db_field, **kwargs):
-    """Form fields of a model form, where a scheme-less URL typed by an editor is https."""
-    if isinstance(db_field, models.URLField):
-        kwargs.setdefault("assume_scheme", "https")
-    return db_field.formfield(**kwargs)
+
+def body_from_editor(text):
+    """The body as stored from what an editor typed: Markdown (HTML passes through it untouched, as it did
+    on the old site) rendered to HTML, then sanitised."""
+    return sanitize_html(render_markdown(text))
+
+
+PUBLISHED_AT_HELP = (
+    "将来的时间即定时发布，到时自动发布。草稿改为「发布」时，如这里是已过去的时间且未改动，则以保存的时刻为发布时间。"
+)
+
+
+class HttpsURLField(forms.URLField):
+    """A URL where a scheme-less one typed by an editor is https (Django 6's default already).
+
+    Named in the forms' `field_classes`, which the admin's own form factory honours too."""
+
+    def __init__(self, **kwargs):
+        super().__init__(assume_scheme="https", **kwargs)
 
 
 class LeadImageField(forms.FileField):
@@ -84,24 +104,53 @@ class TagAutocomplete(forms.SelectMultiple):
 
 
 class PostAdminForm(forms.ModelForm):
-    """The post change form. When reverting to a version from the history, its tags are filled in too."""
+    """The post form, also used to revert a post to a version from its history."""
 
     class Meta:
         model = Post
         fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose and order them
-        field_classes = {"lead_image": LeadImageField}
-        formfield_callback = https_url_formfield
-        widgets = {"tags": TagAutocomplete}
-        help_texts = {"tags": "输入后按回车或逗号添加；已有的标签会自动提示"}
+        field_classes = {"lead_image": LeadImageField, "original_url": HttpsURLField}
+        widgets = {
+            "tags": TagAutocomplete,
+            # body_preview.js shows the body as it will be stored, as the editor types.
+            "body": forms.Textarea(
+                attrs={"class": "vLargeTextField", "data-preview-url": reverse_lazy("admin:articles_post_body_preview")}
+            ),
+        }
+        help_texts = {
+            "tags": "输入后按回车或逗号添加；已有的标签会自动提示",
+            "body": BODY_HELP,
+            "published_at": PUBLISHED_AT_HELP,
+        }
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.restoring = to_historic(self.instance)
+    def __init__(self, *args, instance=None, **kwargs):
+        # Reverting, simple-history's form view passes the version as a historical instance. The version
+        # gives only what this form offers; all else (URL, codes, and the status and time of whoever may
+        # not publish) stays as the post has it now. Its tags are filled in; its charts come back on save.
+        self.restoring = to_historic(instance) if instance is not None else None
+        if self.restoring is not None:
+            instance = self.restoring.restored_onto(Post.objects.get(pk=instance.pk), offered=self.base_fields)
+        super().__init__(*args, instance=instance, **kwargs)
         if self.restoring is not None and not self.is_bound:
             self.initial["tags"] = self.restoring.tag_names
 
     def clean_body(self):
-        return sanitize_html(self.cleaned_data["body"])
+        return body_from_editor(self.cleaned_data["body"])
+
+    def clean(self):
+        cleaned = super().clean()
+        # A past time the editor left alone is when the form was opened or the draft begun, maybe hours
+        # ago: a draft set to 发布 with it goes out when saved. A future time schedules it, as set.
+        now = timezone.now()
+        if (
+            cleaned.get("status") == Post.Status.PUBLISHED
+            and "status" in self.changed_data
+            and "published_at" not in self.changed_data
+            and cleaned.get("published_at") is not None
+            and cleaned["published_at"] <= now
+        ):
+            cleaned["published_at"] = now.replace(microsecond=0)
+        return cleaned
 
 
 class StockChartForm(forms.ModelForm):
@@ -111,13 +160,24 @@ class StockChartForm(forms.ModelForm):
         label="代码或符号",
         required=False,
         help_text=f"如 {EXAMPLES}；填写后自动设置市场和代码",
-        widget=forms.TextInput(attrs={"size": 12, "placeholder": "sh600519"}),
+        widget=forms.TextInput(
+            attrs={
+                "size": 12,
+                "placeholder": "sh600519",
+                "autocomplete": "off",
+                # symbol_lookup.js fills market and code from it as the editor types.
+                "data-lookup-url": reverse_lazy("admin:articles_post_symbol_lookup"),
+            }
+        ),
     )
 
     class Meta:
         model = StockChart
-        fields = ["position", "symbol", "market", "code", "chart_type", "image_url", "quote_url"]
-        formfield_callback = https_url_formfield
+        # The image and quote page follow from the symbol and type (StockChart.image_src, quote_href):
+        # editors do not type those URLs, and imported ones are kept until the chart changes. The order is
+        # set with the rows' move buttons.
+        fields = ["position", "symbol", "market", "code", "chart_type"]
+        widgets = {"position": forms.HiddenInput}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

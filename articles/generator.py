@@ -481,11 +481,10 @@ class _Writer:
         if not linked or self.rng.random() >= 0.3:
             return name
         self.linked[market, code] = None
-        kind = "bk" if market == 90 else "stock"
+        # The crawler's inline stock link, as the sanitiser stores it (it drops the spans' ids).
         return (
-            f'<span id="{kind}_{market}.{code}"><a href="http://quote.eastmoney.com/unify/r/{market}.{code}" '
+            f'<span><a href="http://quote.eastmoney.com/unify/r/{market}.{code}" '
             f'class="keytip" data-code="{market},{code}" rel="noopener noreferrer">{name}</a></span>'
-            f'<span id="quote_{market}.{code}"></span>'
         )
 
 

@@ -1,12 +1,14 @@
 """Post history that includes tags and stock charts.
 
-django-simple-history records a post's own fields. Tags (a taggit manager) and charts (their own table)
-are kept as a snapshot on each historical post record, so a version shows, diffs and restores them too.
+django-simple-history records a post's own fields. Its tags (a taggit manager) and stock charts (rows of
+their own) are kept as one snapshot on each historical post record, so a version shows, diffs and
+restores them too.
 
-A post's tags and charts are saved after the post itself (the admin saves the form, then tags and
-inlines), so the snapshot taken when the record is created is refreshed when they change: on the record
-that the same post object's last save created — one edit, one history entry. A tag change with no save
-before it gets a record of its own.
+The snapshot is taken where a post is saved with its tags and charts: the admin and the status actions
+save the post without simple-history's automatic record and call `record_version` once tags and chart
+rows are saved as well — one edit, one record. Any other save (the shell, a data fix) gets simple-history's
+own record, which `fill_snapshot` completes with the tags and charts the post has then; a deletion record
+gets those the post had just before it was deleted.
 """
 
 import dataclasses
@@ -14,9 +16,13 @@ import datetime
 
 from django.db import models
 from django.utils import timezone
+from simple_history.models import ModelChange
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from .symbols import ChartType
+
 CHART_FIELDS = ("position", "market", "code", "chart_type", "image_url", "quote_url")
+SNAPSHOT_FIELDS = ("tag_names", "charts")
 
 
 class PostSnapshotHistory(models.Model):
@@ -28,19 +34,33 @@ class PostSnapshotHistory(models.Model):
     class Meta:
         abstract = True
 
-    def snapshot_changes(self, old_history):
-        """Changes of the tag and chart snapshots since `old_history` (simple-history's diff_against covers
-        the post's own fields only)."""
-        return self._get_field_changes_for_diff(old_history, ["tag_names", "charts"], False)
+    def snapshot_changes(self, old_record):
+        """Changes of the tag and chart snapshots since `old_record`, as simple-history's ModelChange (its
+        diff_against covers the post's own fields only)."""
+        return [
+            ModelChange(field, getattr(old_record, field), getattr(self, field))
+            for field in SNAPSHOT_FIELDS
+            if getattr(old_record, field) != getattr(self, field)
+        ]
 
-    def restore_related(self, post):
-        """Give `post` the tags and charts this version had (recorded on the post's latest record)."""
+    def restored_onto(self, post, offered):
+        """The post to save when reverting to this version: its values for the fields in `offered` (what
+        the revert form lets this user change), and `post`'s current values for all others — its URL,
+        codes and bookkeeping, and its status and time for whoever may not publish."""
+        restored = self.instance
+        restored._state.adding = False  # saved as a change of the post, not a new one
+        # The image's size fields are not in any form: they go with the image.
+        follows_image = {"lead_image_width", "lead_image_height"} if "lead_image" in offered else set()
+        for field in post._meta.concrete_fields:
+            if field.name not in offered and field.name not in follows_image:
+                setattr(restored, field.attname, getattr(post, field.attname))
+        return restored
+
+    def restore_charts(self, post):
+        """Give `post` the stock charts this version had."""
         post.charts.all().delete()
         for chart in self.charts:
             post.charts.create(**chart)
-        post.tags.set(self.tag_names)
-        if record := getattr(post, "_latest_history_record", None):
-            refresh_snapshot(record, post)
 
 
 class PostHistoryContextHelper(HistoricalRecordContextHelper):
@@ -63,9 +83,8 @@ class PostHistoryContextHelper(HistoricalRecordContextHelper):
 
 
 def chart_label(chart):
-    from .models import StockChart
-
-    return str(StockChart(**chart))
+    """A chart of a snapshot as people read it: `K 线图 116.00020` (as StockChart's str())."""
+    return f"{ChartType(chart['chart_type']).label} {chart['market']}.{chart['code']}"
 
 
 def snapshot(post):
@@ -76,50 +95,27 @@ def snapshot(post):
     }
 
 
-def fill_snapshot(sender, instance, history_instance, **kwargs):
-    """pre_create_historical_record: a new post version starts with the post's current tags and charts.
+def record_version(post, *, created=False):
+    """Record the change to `post` just saved (without simple-history's own record), with its tags and
+    charts as they are now; who and why come from `_history_user` and `_change_reason` as usual."""
+    (record,) = type(post).history.bulk_history_create(
+        [post], update=not created, custom_historical_attrs=snapshot(post)
+    )
+    return record
 
-    A deletion record keeps those of the last version: by then the rows are gone with the post.
-    """
-    if history_instance.history_type == "+":
-        return
+
+def keep_snapshot_for_deletion(sender, instance, **kwargs):
+    """pre_delete of a post: remember its tags and charts, which are deleted before its history records the
+    deletion."""
+    instance._snapshot_when_deleted = snapshot(instance)
+
+
+def fill_snapshot(sender, instance, history_instance, **kwargs):
+    """pre_create_historical_record: a record simple-history makes on its own (a save outside the admin,
+    a deletion) gets the tags and charts the post has, or had when it was deleted."""
     if history_instance.history_type == "-":
-        last = sender.objects.filter(id=instance.pk).order_by("-history_date", "-history_id").first()
-        values = {"tag_names": last.tag_names, "charts": last.charts} if last else {}
+        values = getattr(instance, "_snapshot_when_deleted", {})
     else:
         values = snapshot(instance)
     for field, value in values.items():
         setattr(history_instance, field, value)
-
-
-def remember_record(sender, instance, history_instance, **kwargs):
-    """post_create_historical_record: tag and chart changes that follow belong to this record."""
-    instance._latest_history_record = history_instance
-
-
-def record_tag_change(sender, instance, action, **kwargs):
-    """m2m_changed on the tag table: update this edit's record, or record the change on its own."""
-    if action not in ("post_add", "post_remove", "post_clear") or kwargs.get("reverse"):
-        return
-    record = getattr(instance, "_latest_history_record", None)
-    if record is None:
-        instance._change_reason = "修改标签"
-        instance.save(update_fields=["updated_at"])
-        del instance._change_reason
-        return
-    refresh_snapshot(record, instance)
-
-
-def record_chart_change(sender, instance, history_instance, **kwargs):
-    """post_create_historical_record for a chart: refresh the record of the post edit it is part of."""
-    post = instance.post if instance._meta.get_field("post").is_cached(instance) else None
-    record = getattr(post, "_latest_history_record", None)
-    if record is not None:
-        refresh_snapshot(record, post)
-
-
-def refresh_snapshot(record, post):
-    values = snapshot(post)
-    type(record).objects.filter(pk=record.pk).update(**values)
-    for field, value in values.items():
-        setattr(record, field, value)

@@ -12,7 +12,6 @@ ALLOWED_ATTRIBUTES = {
     "*": {"class", "title"},
     "a": {"href", "data-code"},
     "img": {"src", "alt", "width", "height", "loading"},
-    "span": {"id"},
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan", "scope"},
 }
@@ -31,7 +30,8 @@ CLEANER = nh3.Cleaner(
 
 
 def sanitize_html(html):
-    """Keep text, links and images; drop scripts, event handlers, `javascript:` URLs, iframes and inline styles.
+    """Keep text, links and images; drop scripts, event handlers, `javascript:` URLs, iframes, inline styles
+    and ids (a body must not take an id the page itself uses).
 
     Every link gets rel="noopener noreferrer", since bodies link out to other sites.
     """

@@ -29,6 +29,13 @@ class Market(models.IntegerChoices):
     HONG_KONG = 116, "香港"
 
 
+class ChartType(models.TextChoices):
+    """EastMoney chart images, as `imageType=` names them."""
+
+    KLINE = "k", "K 线图"
+    INTRADAY = "r", "分时图"
+
+
 US_MARKETS = {Market.NASDAQ, Market.NYSE, Market.NYSE_AMERICAN}
 # Wind/Reuters suffixes name the US exchange. `.A` is left out: `BRK.A` is a share class.
 US_SUFFIXES = {"O": Market.NASDAQ, "OQ": Market.NASDAQ, "N": Market.NYSE}
@@ -53,12 +60,45 @@ class Symbol:
     code: str
 
 
-def a_share_market(code):
-    """Shanghai for 5xxxxx funds, 6xxxxx/9xxxxx shares and 11xxxx bonds; Shenzhen (and Beijing) otherwise.
+# The prefixes of the codes each A-share market id issues, by kind. A code outside them is a typing
+# mistake (`999999`) unless the stock is on file. EastMoney files the Beijing Stock Exchange under
+# market 0, with Shenzhen.
+A_SHARE_PREFIXES = {
+    Market.SHANGHAI: {
+        "A 股": ("600", "601", "603", "605", "688", "689"),
+        "B 股": ("900",),
+        "指数": ("000",),
+        "基金": ("50", "51", "52", "56", "58"),
+        "可转债": ("11",),
+    },
+    Market.SHENZHEN: {
+        "A 股": ("000", "001", "002", "003", "300", "301"),
+        "北交所股票": ("43", "83", "87", "92"),
+        "B 股": ("200",),
+        "指数": ("399", "899"),
+        "基金": ("15", "16"),
+        "可转债": ("12",),
+    },
+}
 
-    EastMoney files Beijing Stock Exchange codes under market 0, with Shenzhen.
-    """
-    return Market.SHANGHAI if code[0] in "569" or code.startswith("11") else Market.SHENZHEN
+
+def a_share_market(code):
+    """The market of a bare six-digit code: Shanghai for 5xxxxx funds, 6xxxxx shares, 900xxx B shares
+    and 11xxxx bonds; Shenzhen (and Beijing, 92xxxx included) otherwise."""
+    shanghai = code[0] in "56" or code.startswith(("900", "11"))
+    return Market.SHANGHAI if shanghai else Market.SHENZHEN
+
+
+def check_code_range(market, code):
+    """Raise SymbolError when `code` (normalised) is an A-share code its market never issues.
+
+    Other markets' codes are only checked for their form (normalize_code)."""
+    by_kind = A_SHARE_PREFIXES.get(market)
+    if by_kind is None or code.startswith(tuple(prefix for prefixes in by_kind.values() for prefix in prefixes)):
+        return
+    label = Market(market).label
+    shares = [f"{kind}以 {'、'.join(by_kind[kind])} 开头" for kind in ("A 股", "北交所股票") if kind in by_kind]
+    raise SymbolError(f"「{code}」不是{label}市场的代码：{label} {'，'.join(shares)}")
 
 
 def normalize_code(market, code):

@@ -39,7 +39,7 @@ def validate_category_slug(value):
     not `.` or `..`."""
     if not CATEGORY_SLUG.fullmatch(value) or value != value.strip() or value in (".", ".."):
         raise ValidationError(
-            "栏目 URL 标识不能为空，不能以空格开头或结尾，也不能含有 / \\ ? # % 或控制字符：%(value)r",
+            "栏目 URL 标识不能为空，不能以空格开头或结尾，也不能含有 / \\ ? # %% 或控制字符：%(value)r",
             code="invalid_category_slug",
             params={"value": value},
         )

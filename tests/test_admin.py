@@ -112,7 +112,7 @@ def test_changelist_shows_state_badges_and_filters_by_state(editor_client, make_
     page = editor_client.get(url).text
     assert '<span class="state-badge state-draft">草稿</span>' in page
     assert '<span class="state-badge state-scheduled">定时发布</span>' in page
-    assert '<span class="state-badge state-live">已上线</span>' in page
+    assert '<span class="state-badge state-live">已发布</span>' in page
 
     for state, expected in [("draft", draft), ("scheduled", scheduled), ("live", live)]:
         response = editor_client.get(url, {"state": state})

@@ -103,7 +103,7 @@ def test_editor_writes_schedules_previews_publishes_and_reads_a_post(
     page.select_option("select[name=action]", "publish_now")
     page.click("button[name=index]")
     page.wait_for_selector(".messagelist .success")
-    assert page.locator(".field-state_badge .state-badge").first.inner_text() == "已上线"
+    assert page.locator(".field-state_badge .state-badge").first.inner_text() == "已发布"
     save_screenshot(page, "editor-4-published")
 
     # Its history: created with tags and charts, then published now, each by the editor.

@@ -21,3 +21,11 @@ def test_inline_styles_are_dropped_and_links_get_rel():
     html = sanitize_html('<p style="display:none">隐藏</p><a href="https://quote.eastmoney.com/">行情</a>')
     assert "style" not in html
     assert 'rel="noopener noreferrer"' in html
+
+
+def test_ids_are_dropped_so_a_body_cannot_take_the_pages_own():
+    html = sanitize_html(
+        '<p><span id="share-url" class="keytip">分享</span><a id="x" href="https://a.example/">a</a></p>'
+    )
+    assert "id=" not in html
+    assert '<span class="keytip">分享</span>' in html

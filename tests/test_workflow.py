@@ -112,6 +112,7 @@ def test_status_actions_mark_the_edit_and_record_who_and_why(editor_client, edit
 
 def test_admin_edit_records_one_version_with_fields_tags_and_charts(editor_client, editor, published_post):
     published_post.tags.add("港股")
+    published_post.save()
     versions_before = published_post.history.count()
     data = post_form_data(
         published_post,
@@ -149,13 +150,17 @@ def test_history_page_lists_who_changed_which_fields_including_tags_and_charts(e
     assert "后台编辑" in response.text
 
 
-def test_tag_change_outside_an_edit_gets_its_own_version(published_post):
+def test_a_save_outside_the_admin_records_the_tags_and_charts_the_post_has(published_post):
     versions = published_post.history.count()
     fresh = Post.objects.get(pk=published_post.pk)
     fresh.tags.add("央行")
+    fresh.charts.create(market=116, code="00020")
+    fresh._change_reason = "修改标签"
+    fresh.save()
     assert published_post.history.count() == versions + 1
     latest = published_post.history.latest()
     assert latest.tag_names == ["央行"] and latest.history_change_reason == "修改标签"
+    assert [chart["code"] for chart in latest.charts] == ["00020"]
 
 
 def test_restoring_an_earlier_version_brings_back_fields_tags_and_charts(editor_client, published_post):

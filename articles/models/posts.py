@@ -16,9 +16,15 @@ from taggit.managers import TaggableManager
 from taggit.models import TaggedItemBase
 
 from articles import images
-from articles.history import PostSnapshotHistory
+from articles.history import PostSnapshotHistory, record_version
 from articles.slugs import pinyin_slug, unique_slug
-from articles.validators import validate_post_key, validate_publication_date
+from articles.symbols import SymbolError, normalize_code
+from articles.validators import (
+    EARLIEST_PUBLICATION,
+    LATEST_PUBLICATION,
+    validate_post_key,
+    validate_publication_date,
+)
 
 from .stocks import STOCK_SHORTCODE, Stock, StockChart, shortcode_chart
 
@@ -102,7 +108,8 @@ class PostQuerySet(models.QuerySet):
                 setattr(post, field, value)
             post.edited_at = timezone.now()
             post._history_user, post._change_reason = user, reason
-            post.save(update_fields=[*values, "edited_at", "updated_at"])
+            post.save_without_historical_record(update_fields=[*values, "edited_at", "updated_at"])
+            record_version(post)
             count += 1
         return count
 
@@ -110,16 +117,18 @@ class PostQuerySet(models.QuerySet):
 class Post(models.Model):
     """One news item."""
 
+    # One set of words everywhere: a post is 草稿, or set to 发布 — which makes it 定时发布 until its
+    # time and 已发布 from then on.
     class Status(models.TextChoices):
         DRAFT = "draft", "草稿"
-        PUBLISHED = "published", "已发布"
+        PUBLISHED = "published", "发布"
 
     class State(models.TextChoices):
         """What readers see: status combined with the publication time."""
 
         DRAFT = "draft", "草稿"
         SCHEDULED = "scheduled", "定时发布"
-        LIVE = "live", "已上线"
+        LIVE = "live", "已发布"
 
     title = models.CharField("标题", max_length=300)
     slug = models.SlugField("URL 标识", max_length=200, unique=True, blank=True, help_text="留空则按标题自动生成")
@@ -132,7 +141,14 @@ class Post(models.Model):
         help_text="旧站文件的稳定编号（infoCode 或文件编号），重复导入时据此匹配",
         validators=[validate_post_key],
     )
-    info_code = models.CharField("infoCode", max_length=40, unique=True, null=True, blank=True)
+    info_code = models.CharField(
+        "资讯编号",
+        max_length=40,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="旧站分享链接 NewsShare.html?infoCode= 中的编号，如 NW202205252391453833",
+    )
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField("发布时间", default=timezone.now, validators=[validate_publication_date])
     summary = models.TextField("摘要", blank=True)
@@ -206,6 +222,15 @@ class Post(models.Model):
             ("publish_post", "Can publish posts"),
             ("delete_others_post", "Can delete posts created by others"),
         ]
+        constraints = [
+            # No writer, COPY included, may store a time Python cannot read back (year 10000) or that is
+            # a typing or crawler mistake (Go's zero time): see validate_publication_date.
+            models.CheckConstraint(
+                condition=models.Q(published_at__gte=EARLIEST_PUBLICATION, published_at__lt=LATEST_PUBLICATION),
+                name="post_published_at_in_range",
+                violation_error_message="发布时间须在 1990 年至 2100 年之间。",
+            ),
+        ]
         indexes = [
             # Listings and feeds walk these newest first; partial so drafts cost nothing.
             models.Index(
@@ -278,7 +303,14 @@ class Post(models.Model):
         return any(getattr(self, name) != value for name, value in values.items())
 
     def clean(self):
-        errors = [f"「{tag}」：{error}" for tag, error in self.stock_shortcodes() if isinstance(error, Exception)]
+        errors = []
+        for tag, chart in self.stock_shortcodes():
+            try:
+                if isinstance(chart, Exception):
+                    raise chart
+                Stock.objects.check_plausible(chart.market, chart.code)
+            except SymbolError as error:
+                errors.append(f"「{tag}」：{error}")
         if errors:
             raise ValidationError({"body": [f"正文中的股票短代码有误 {e}" for e in errors]})
 
@@ -359,9 +391,16 @@ class Post(models.Model):
             return None
         return f"{reverse('articles:share')}?infoCode={self.info_code}"
 
-    def sync_stocks(self):
-        """Make sure every charted stock, in the inline or a body short code, is among the post's stocks
-        (mentions are added by the caller)."""
+    def sync_stocks(self, mentioned=()):
+        """Make the post's stocks exactly those it charts (chart rows and body short codes) and those in
+        `mentioned`: (market, code) pairs of the stocks its body links to, found by the caller with the
+        importer's find_mentions. A stock no longer charted or mentioned leaves; codes that are not a
+        valid code of their market are passed over."""
         charts = [*self.charts.all(), *(c for _, c in self.stock_shortcodes() if isinstance(c, StockChart))]
-        charted = [Stock.objects.get_or_create(market=c.market, code=c.code)[0] for c in charts]
-        self.stocks.add(*charted)
+        symbols = {}
+        for market, code in [*((c.market, c.code) for c in charts), *mentioned]:
+            try:
+                symbols.setdefault((market, normalize_code(market, code)), None)
+            except ValueError:  # SymbolError, or a market id EastMoney does not have
+                continue
+        self.stocks.set([Stock.objects.get_or_create(market=market, code=code)[0] for market, code in symbols])

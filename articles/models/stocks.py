@@ -5,9 +5,17 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
 
-from articles.symbols import US_MARKETS, Market, Symbol, SymbolError, normalize_code, parse_symbol
+from articles.symbols import (
+    US_MARKETS,
+    ChartType,
+    Market,
+    Symbol,
+    SymbolError,
+    check_code_range,
+    normalize_code,
+    parse_symbol,
+)
 from articles.validators import (
     CHART_IMAGE_HOSTS,
     QUOTE_HOSTS,
@@ -42,6 +50,34 @@ class StockQuerySet(models.QuerySet):
             stock.name = names[stock.market, stock.code]
         return self.bulk_update(stocks, ["name"])
 
+    def look_up(self, text, market=None):
+        """`(Symbol, Stock or None)` for a typed symbol: parsed, completed (`market` as in complete()) and
+        checked as saving a chart row would, with the stock when it is on file; SymbolError otherwise."""
+        symbol = self.complete(parse_symbol(text), market)
+        stock = self.filter(market=symbol.market, code=symbol.code).first()
+        if stock is None:
+            check_code_range(symbol.market, symbol.code)
+        return symbol, stock
+
+    def check_plausible(self, market, code):
+        """Raise SymbolError for an A-share code its market never issues (`999999`), unless that stock is
+        on file: what an editor added in the admin, or an import brought, always passes."""
+        try:
+            check_code_range(market, code)
+        except SymbolError:
+            if not self.filter(market=market, code=code).exists():
+                raise
+
+    def orphans(self):
+        """Stocks no post charts or mentions: neither in a post's stocks nor in any chart row."""
+        linked = Stock.posts.through.objects.filter(stock_id=models.OuterRef("pk"))
+        charted = StockChart.objects.filter(market=models.OuterRef("market"), code=models.OuterRef("code"))
+        return self.exclude(models.Exists(linked)).exclude(models.Exists(charted))
+
+    def delete_orphans(self):
+        """Delete the orphans among these stocks; returns how many."""
+        return self.orphans().delete()[1].get(Stock._meta.label, 0)
+
 
 class Stock(models.Model):
     """A security or board that posts chart or mention; its page lists those posts."""
@@ -66,6 +102,16 @@ class Stock(models.Model):
     def get_absolute_url(self):
         return reverse("articles:stock_detail", args=[self.market, self.code])
 
+    def clean(self):
+        """The code as EastMoney spells it for the market, or an error. Its range is not checked: adding a
+        stock is how an editor vouches for a code outside the usual ones."""
+        if self.market is None or not self.code:
+            return
+        try:
+            self.code = normalize_code(self.market, self.code)
+        except SymbolError as error:
+            raise ValidationError({"code": str(error)}) from None
+
     @property
     def symbol(self):
         """EastMoney's `market.code` form, e.g. `116.00020`."""
@@ -75,9 +121,8 @@ class Stock(models.Model):
 class StockChart(models.Model):
     """A stock-chart image embedded in a post, as EastMoney's `EM_StockImg` block showed it."""
 
-    class ChartType(models.TextChoices):
-        KLINE = "k", "K 线图"
-        INTRADAY = "r", "分时图"
+    # Defined with the markets, below the models (history.py labels charts with it); named here too.
+    ChartType = ChartType
 
     post = models.ForeignKey("Post", on_delete=models.CASCADE, related_name="charts", verbose_name="文章")
     position = models.PositiveSmallIntegerField("顺序", default=0)
@@ -86,8 +131,6 @@ class StockChart(models.Model):
     chart_type = models.CharField("图表类型", max_length=2, choices=ChartType.choices, default=ChartType.KLINE)
     image_url = models.URLField("原图片地址", max_length=500, blank=True, validators=[validate_chart_image_url])
     quote_url = models.URLField("行情页地址", max_length=500, blank=True, validators=[validate_quote_url])
-
-    history = HistoricalRecords()
 
     class Meta:
         ordering = ["post", "position", "id"]
@@ -98,13 +141,23 @@ class StockChart(models.Model):
         return f"{self.get_chart_type_display()} {self.symbol}"
 
     def clean(self):
-        """The code as EastMoney spells it for the market (`20` → `00020` in Hong Kong), or an error."""
+        """The code as EastMoney spells it for the market (`20` → `00020` in Hong Kong), or an error.
+
+        A stored chart given another stock or type drops the image and quote URLs it was imported with:
+        they showed the old one, and the new one's follow from its symbol."""
         if self.market is None or not self.code:
             return
         try:
             self.code = normalize_code(self.market, self.code)
+            Stock.objects.check_plausible(self.market, self.code)
         except SymbolError as error:
             raise ValidationError({"code": str(error)}) from None
+        if self.pk is not None:
+            stored = StockChart.objects.filter(pk=self.pk).values("market", "code", "chart_type").first() or {}
+            if (stored.get("market"), stored.get("code")) != (self.market, self.code):
+                self.image_url = self.quote_url = ""
+            elif stored.get("chart_type") != self.chart_type:
+                self.image_url = ""
 
     @property
     def symbol(self):

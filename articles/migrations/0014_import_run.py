@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0008_post_image_files'),
+        ('articles', '0013_drop_ids_from_bodies'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -9,6 +9,6 @@ def sync_groups(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("articles", "0009_import_run")]
+    dependencies = [("articles", "0014_import_run")]
 
     operations = [migrations.RunPython(sync_groups, migrations.RunPython.noop)]

@@ -18,6 +18,7 @@ tests/test_cluster.py starts the same cluster and drives it.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -132,6 +133,8 @@ class Cluster:
     def _start(self, programs):
         (self.folder / "logs").mkdir()
         Postgres.give_to_postgres(self.folder)
+        # nginx's workers run as an unprivileged user and serve the static files from here.
+        self.folder.chmod(0o755)
         self.primary = Postgres.primary(self.folder / "primary")
         with psycopg.connect(self.primary.url(), autocommit=True) as conn:
             conn.execute("CREATE DATABASE finews")
@@ -169,29 +172,33 @@ class Cluster:
         wait_for(f"{self.url}/robots.txt", "nginx")
 
     def stop(self):
-        """Stop every process (the app nodes by process group), the PostgreSQL servers, and remove the folder."""
-        for name in reversed(list(self.processes)):
-            self.kill(name, signal.SIGTERM)
+        """Stop every process (each with what it started), the PostgreSQL servers, and remove the folder."""
+        processes = list(self.processes.values())
+        self.processes.clear()
+        for process in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in processes:
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(5)
         for server in (self.replica, self.primary):
             if server:
                 server.stop(mode="immediate")
         if self.folder:
             shutil.rmtree(self.folder, ignore_errors=True)
 
-    def kill(self, name, sig=signal.SIGKILL):
-        """Stop process `name` and everything it started (gunicorn's workers): SIGKILL by default, as a
-        machine going away would."""
-        process = self.processes.pop(name, None)
-        if process is None or process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, sig)
-            process.wait(15)
-        except subprocess.TimeoutExpired:
+    def kill(self, name):
+        """Kill process `name` and everything it started (gunicorn's workers) at once, as a machine going
+        away would."""
+        process = self.processes.pop(name)
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
-        except ProcessLookupError:
-            pass
+        process.wait(5)
 
     # Configuration
 

@@ -125,6 +125,10 @@ def test_a_post_published_on_node_a_shows_through_node_b_and_nginx(site):
     response = site.read(site.nginx, "/")
     assert response.status_code == 200
     assert "甲：在节点 A 发布" in response.text
+    # nginx serves the collected static files itself, without asking a node.
+    stylesheet = requests.get(f"{site.nginx}/static/css/site.css", timeout=10)
+    assert stylesheet.status_code == 200
+    assert "X-Finews-Node" not in stylesheet.headers
 
 
 def png(size=(1600, 900)):

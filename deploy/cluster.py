@@ -92,8 +92,8 @@ http {{
 
 
 def find_program(name, *folders):
-    """The path of program `name` on PATH or in `folders`, or MissingComponent."""
-    found = shutil.which(name) or next((str(Path(f, name)) for f in folders if os.access(Path(f, name), os.X_OK)), None)
+    """The path of program `name` in `folders` (the project's virtualenv first) or on PATH, or MissingComponent."""
+    found = next((str(Path(f, name)) for f in folders if os.access(Path(f, name), os.X_OK)), None) or shutil.which(name)
     if not found:
         raise MissingComponent(f"{name} is not installed")
     return found

@@ -10,7 +10,7 @@ export HOST PORT
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} DEBUG=0 SECURE_SSL_REDIRECT=0 \
 	SITE_URL=http://127.0.0.1:8000 PYTHON=$(PY)
 
-.PHONY: venv dev-tools run dev worker test lint check-run audit bench-import bench-web bench-admin cluster clean
+.PHONY: venv dev-tools run dev worker test lint fuzz check-run audit bench-import bench-web bench-admin cluster clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,13 @@ test: dev-tools lint
 lint: dev-tools
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+## fuzz: fuzz the post parser for FUZZ_SECONDS (60; FUZZ_SECONDS=3600 for an hour); crashes saved in var/fuzz/
+FUZZ_SECONDS ?= 60
+fuzz: dev-tools
+	mkdir -p var/fuzz/corpus
+	$(PY) fuzz/parse_post.py var/fuzz/corpus fuzz/seeds -dict=fuzz/parse_post.dict \
+		-max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -max_len=32768 -artifact_prefix=var/fuzz/
 
 ## check-run: `make run` from a fresh clone of HEAD with an empty HOME and no DATABASE_URL, checked over HTTP
 check-run:

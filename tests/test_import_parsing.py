@@ -113,7 +113,7 @@ def test_bom_crlf_a_leading_blank_line_and_no_final_newline_are_all_fine():
     [
         (b"", "empty file"),
         (b"\n  \n", "empty file"),
-        ("正文，没有前言".encode(), "no front matter: the file must start with a '---' line, not '正文，没有前言'"),
+        ("正文，没有前言".encode(), "no front matter: the file does not start with a '---' line"),
         (b"---\ntitle: x\n", "unterminated front matter: no closing '---' line"),
         (post_text(date="yesterday").encode(), "unparseable date 'yesterday'"),
         (post_text(date="2022-13-45 10:00").encode(), "unparseable date '2022-13-45 10:00': month must be in 1..12"),

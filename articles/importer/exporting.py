@@ -3,8 +3,10 @@
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from articles.models import Post
+from articles.validators import validate_post_key
 
 from .body import Chart
 from .frontmatter import OLD_SITE_ZONE
@@ -12,8 +14,12 @@ from .jekyll import render_post
 from .parsing import ParsedPost
 
 
-def export_posts(directory, *, chunk_size=500):
-    """Write each post to `directory/_posts/YYYY-MM-DD-<key>.md`; return how many were written."""
+def export_posts(directory, *, chunk_size=500, on_skipped=None):
+    """Write each post to `directory/_posts/YYYY-MM-DD-<key>.md`; return how many were written.
+
+    A post whose key cannot name a file (`/` or `..` in rows stored before keys were checked) is skipped,
+    and `on_skipped(post, reason)` told. An OSError (the directory cannot be made or written) ends the export.
+    """
     target = Path(directory) / "_posts"
     target.mkdir(parents=True, exist_ok=True)
     posts = (
@@ -25,6 +31,12 @@ def export_posts(directory, *, chunk_size=500):
     count = 0
     for post in posts:
         parsed = as_parsed(post)
+        try:
+            validate_post_key(parsed.key)
+        except ValidationError:
+            if on_skipped:
+                on_skipped(post, f"its key {parsed.key!r} cannot name a file")
+            continue
         name = f"{post.published_at.astimezone(OLD_SITE_ZONE):%Y-%m-%d}-{parsed.key}.md"
         # Share links point at this site, which answers the old share URLs.
         (target / name).write_text(render_post(parsed, share_base=settings.SITE_URL), encoding="utf-8")

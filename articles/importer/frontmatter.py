@@ -15,14 +15,16 @@ OLD_SITE_ZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 FENCE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 # `key: value` where value is a YAML plain scalar (no indicator first, no `: ` or ` #` inside) or a
-# double-quoted one without escapes; both then mean exactly their text.
+# double-quoted one without escapes; both then mean exactly their text. Possessive quantifiers keep it
+# linear on long runs of spaces: a plain value takes its trailing spaces, which the reader strips.
 SIMPLE_LINE = re.compile(
     r"(?P<key>[A-Za-z_][A-Za-z0-9_]*):"
-    r"(?:[ \t]+(?:\"(?P<quoted>[^\"\\]*)\"|(?P<plain>[^\s\-?:,\[\]{}#&*!|>'\"%@`](?:[^:#]|:(?=\S)|(?<=\S)#)*?)))?"
-    r"[ \t]*"
+    r"(?:[ \t]++(?:\"(?P<quoted>[^\"\\]*+)\"|(?P<plain>[^\s\-?:,\[\]{}#&*!|>'\"%@`](?:[^:#]|:(?=\S)|(?<=\S)#)*+)))?"
+    r"[ \t]*+"
 )
-KEY_LINE = re.compile(rf"^(?P<key>{'|'.join(KNOWN_KEYS)})[ \t]*:[ \t]*(?P<value>.*?)[ \t]*$")
-LIST_ITEM = re.compile(r"^[ \t]*-[ \t]+(?P<value>.*?)[ \t]*$")
+# Values are taken to the end of the line and stripped: a lazy `(.*?)[ \t]*$` is quadratic in runs of spaces.
+KEY_LINE = re.compile(rf"^(?P<key>{'|'.join(KNOWN_KEYS)})[ \t]*+:(?P<value>.*)")
+LIST_ITEM = re.compile(r"^[ \t]*+-[ \t](?P<value>.*)")
 DATE = re.compile(
     r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
     r"(?:[ T]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<fraction>\d{1,6}))?)?)?"
@@ -43,8 +45,8 @@ def split_front_matter(text):
         raise PostFileError("empty file")
     opening = FENCE.match(stripped)
     if not opening:
-        first_line = stripped.split("\n", 1)[0][:40]
-        raise PostFileError(f"no front matter: the file must start with a '---' line, not {first_line!r}")
+        # Not quoted: a file that is no post may hold anything (a symlinked /etc/passwd, say).
+        raise PostFileError("no front matter: the file does not start with a '---' line")
     closing = FENCE.search(stripped, opening.end())
     if not closing:
         raise PostFileError("unterminated front matter: no closing '---' line")
@@ -86,7 +88,7 @@ def _read_simple(front):
             if line.strip():
                 return None
             continue
-        value = match["quoted"] if match["quoted"] is not None else (match["plain"] or "")
+        value = match["quoted"] if match["quoted"] is not None else (match["plain"] or "").rstrip(" \t")
         values[match["key"]] = value
     return {key: values[key] for key in KNOWN_KEYS if key in values} or None
 
@@ -97,19 +99,25 @@ def _read_lines(front):
     for line in front.split("\n"):
         if match := KEY_LINE.match(line):
             current = match["key"]
-            values[current] = _unquote_scalar(match["value"])
+            values[current] = _unquote_scalar(match["value"].strip(" \t"))
         elif current and (item := LIST_ITEM.match(line)):
             previous = values.get(current)
             items = previous if isinstance(previous, list) else [previous] if previous else []
-            values[current] = [*items, _unquote_scalar(item["value"])]
+            values[current] = [*items, _unquote_scalar(item["value"].strip(" \t"))]
     return values
 
 
-def _unquote_scalar(value):
+def _unquote_scalar(value, *, nested=False):
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         return value[1:-1]
     if value.startswith("[") and value.endswith("]"):
-        return [_unquote_scalar(item.strip()) for item in value[1:-1].split(",") if item.strip()]
+        # One level is read; deeper lists are no title, date, category or tag, and reading them by
+        # recursion would let a deep enough one exhaust the stack.
+        return (
+            []
+            if nested
+            else [_unquote_scalar(item.strip(), nested=True) for item in value[1:-1].split(",") if item.strip()]
+        )
     return value
 
 
@@ -122,15 +130,17 @@ def parse_date(value):
     if not match:
         raise PostFileError(f"unparseable date {value!r}")
     offset = match["offset"]
+    parts = [int(match[name] or 0) for name in ("year", "month", "day", "hour", "minute", "second")]
+    parts.append(int((match["fraction"] or "0").ljust(6, "0")))
     if not offset:
         zone = OLD_SITE_ZONE
     elif offset == "Z":
         zone = datetime.UTC
     else:
-        sign = -1 if offset[0] == "-" else 1
-        zone = datetime.timezone(sign * datetime.timedelta(hours=int(offset[1:3]), minutes=int(offset[-2:])))
-    parts = [int(match[name] or 0) for name in ("year", "month", "day", "hour", "minute", "second")]
-    parts.append(int((match["fraction"] or "0").ljust(6, "0")))
+        shift = datetime.timedelta(hours=int(offset[1:3]), minutes=int(offset[-2:]))
+        if shift >= datetime.timedelta(hours=24):
+            raise PostFileError(f"unparseable date {value!r}: the offset is not within 24 hours")
+        zone = datetime.timezone(-shift if offset[0] == "-" else shift)
     try:
         return datetime.datetime(*parts, tzinfo=zone)
     except ValueError as error:

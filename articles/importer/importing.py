@@ -8,7 +8,6 @@ cores and PostgreSQL busy. At most `workers + 1` parsed batches wait, which boun
 
 import collections
 import contextlib
-import itertools
 import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -25,6 +24,9 @@ from .report import Outcome, Status, Summary
 from .writing import Candidate, Lookups, keep_latest, write_posts
 
 DEFAULT_BATCH_SIZE = 500
+# A batch also ends once its files hold this many bytes, so that memory stays bounded whatever they
+# hold (an archive of 500 members of 5 MB each, say): at most `workers + 2` batches are held at once.
+MAX_BATCH_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
@@ -146,8 +148,14 @@ def _write(batch, parsed, lookups, overwrite_edited, force):
     return outcomes
 
 
-def _batched(iterable, size):
-    # itertools.batched arrives with Python 3.12.
-    iterator = iter(iterable)
-    while batch := list(itertools.islice(iterator, size)):
+def _batched(iterable, size, max_bytes=MAX_BATCH_BYTES):
+    """Lists of at most `size` items, ended early once their files hold `max_bytes`."""
+    batch, held = [], 0
+    for item in iterable:
+        batch.append(item)
+        held += len(item.data) if isinstance(item, PostFile) else 0
+        if len(batch) >= size or held >= max_bytes:
+            yield batch
+            batch, held = [], 0
+    if batch:
         yield batch

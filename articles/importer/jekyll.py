@@ -78,7 +78,8 @@ def render_post(post, *, share_base):
     """A ParsedPost as a Jekyll post in the crawler's format; parse_post reads it back to the same post."""
     parts = [front_matter(post)]
     if post.summary:
-        parts.append("\n".join(f"> {line}" for line in post.summary.split("\n")) + "\n\n")
+        # The summary is text, and the digest line is read as HTML: `<` and `&` are written as entities.
+        parts.append("\n".join(f"> {_text(line)}" for line in post.summary.split("\n")) + "\n\n")
     body = "".join(chart_block(chart) for chart in post.charts) + post.body
     if post.source and bracket_source(post.body) != post.source:
         body += source_line(post.source)

@@ -5,10 +5,18 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from taggit.models import Tag
 
 from articles.models import Category, OriginalFile, Post, Source, Stock
 from articles.tagging import normalize_tag
+from articles.validators import (
+    EARLIEST_PUBLICATION,
+    LATEST_PUBLICATION,
+    validate_category_slug,
+    validate_post_key,
+    validate_publication_date,
+)
 
 from .body import SHARE_URL, Chart, parse_body
 from .frontmatter import PostFileError, date_from_key, parse_date, read_front_matter, split_front_matter
@@ -17,6 +25,8 @@ KEY_LENGTH = Post._meta.get_field("key").max_length
 SHARE_URL_BYTES = re.compile(SHARE_URL.pattern.encode())
 # Jekyll's `published: false` keeps a post off the site: it becomes a draft.
 UNPUBLISHED = {"false", "no", "off"}
+# What a category slug cannot hold (validate_category_slug); each becomes `-`, so `A股/港股` → `A股-港股`.
+UNROUTABLE = re.compile(r"[/\\?#%\x00-\x1f\x7f]")
 
 
 @dataclass(slots=True)
@@ -47,13 +57,18 @@ class ParsedPost:
 
 def decode(data):
     """The text of a post file: UTF-8 with or without a BOM, newlines made `\\n`."""
+    if (nul := data.find(b"\x00")) >= 0:
+        # No text file holds one, and PostgreSQL cannot store one in text.
+        raise PostFileError(f"not a text file: a NUL byte at offset {nul}")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise PostFileError(
-            f"not UTF-8 text: byte 0x{data[error.start]:02x} at offset {error.start} cannot be decoded"
-        ) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+        # Raised outside this block: the decode error holds a copy of the file, which a traceback
+        # cycle would keep alive until the next garbage collection.
+        bad = error.start
+    else:
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+    raise PostFileError(f"not UTF-8 text: byte 0x{data[bad]:02x} at offset {bad} cannot be decoded")
 
 
 def content_hash(data):
@@ -83,6 +98,13 @@ def parse_post(text, file_id):
     warnings = [yaml_note] if yaml_note else []
     warnings += body.warnings
     key = post_key(body.info_code, file_id)
+    try:
+        validate_post_key(key)
+    except ValidationError:
+        raise PostFileError(
+            f"the file name gives the key {key!r}, which cannot name an exported file "
+            "(no '/', '\\', control characters or leading space; not '.' or '..')"
+        ) from None
 
     title = _one_value(meta.get("title"))
     if not title:
@@ -91,29 +113,38 @@ def parse_post(text, file_id):
             raise PostFileError("no title, and no digest or body to take one from")
         warnings.append(f"empty title; used the first sentence of the {'digest' if body.summary else 'body'}")
 
-    published_at = parse_date(_one_value(meta.get("date")))
+    written_date = _one_value(meta.get("date"))
+    published_at = parse_date(written_date)
     if published_at is None:
         published_at = date_from_key(key) or date_from_key(file_id)
         if published_at is None:
             raise PostFileError("no date, and the info code / file id does not start with YYYYMMDD")
         origin = "info code" if date_from_key(key) and body.info_code else "file id"
-        warnings.append(f"empty date; took {published_at:%Y-%m-%d} from the {origin}")
+        written_date = f"{published_at.date().isoformat()} (from the {origin})"
+        warnings.append(f"empty date; took {published_at.date().isoformat()} from the {origin}")
+    try:
+        validate_publication_date(published_at)
+    except ValidationError:
+        raise PostFileError(
+            f"date {written_date!r} is out of range: publication dates run from {EARLIEST_PUBLICATION.year} "
+            f"to {LATEST_PUBLICATION.year - 1}"
+        ) from None
 
     slugs = _values(meta.get("categories", meta.get("category")))
-    category_slug = slugs[0] if slugs else body.back_link_slug
-    if not category_slug:
+    written_slug = slugs[0] if slugs else body.back_link_slug
+    if not written_slug:
         raise PostFileError("no category: `categories` is empty and no back-link names one")
+    category_slug = _routable(written_slug, warnings)
     if len(slugs) > 1:
         warnings.append(f"several categories; filed under the first, {category_slug!r}")
-    tags = list({normalize_tag(tag).lower(): normalize_tag(tag) for tag in _values(meta.get("tags"))}.values())
-    tags = [tag for tag in tags if tag]
+    tags = _tags(meta.get("tags"), warnings)
 
     post = ParsedPost(
         key=key,
         title=title,
         published_at=published_at,
         category_slug=category_slug,
-        category_name=body.back_link_name or (tags[0] if tags else category_slug),
+        category_name=body.back_link_name or (tags[0] if tags else written_slug),
         info_code=body.info_code,
         status=Post.Status.DRAFT if _one_value(meta.get("published")).lower() in UNPUBLISHED else Post.Status.PUBLISHED,
         summary=body.summary,
@@ -127,6 +158,31 @@ def parse_post(text, file_id):
     )
     _check_lengths(post)
     return post
+
+
+def _routable(slug, warnings):
+    """The category slug as the reader site can route it: `/`, `?`, `#`, `%` and control characters mapped to `-`."""
+    routable = UNROUTABLE.sub("-", slug)
+    try:
+        validate_category_slug(routable)
+    except ValidationError:
+        raise PostFileError(f"category {slug!r} cannot be part of a URL") from None
+    if routable != slug:
+        warnings.append(f"category {slug!r} cannot be part of a URL; filed under {routable!r}")
+    return routable
+
+
+def _tags(value, warnings):
+    """Tag names, width-folded, one per spelling ignoring case (the last wins), and only names a tag URL
+    can be made of."""
+    names = {normalize_tag(name).lower(): normalize_tag(name) for name in _values(value)}
+    tags = []
+    for name in names.values():
+        if Tag().slugify(name):
+            tags.append(name)
+        elif name:
+            warnings.append(f"tag {name!r} has no letter or digit; dropped")
+    return tags
 
 
 def _one_value(value):
@@ -190,5 +246,10 @@ def parse_posts(files):
             text = decode(data)
             results.append((parse_post(text, file_id), OriginalFile.compress(text)))
         except PostFileError as error:
-            results.append((error, None))
+            # A fresh exception, without the traceback whose frames hold the batch's files.
+            results.append((PostFileError(str(error)), None))
+        except Exception as error:
+            # A defect in the parser must cost this file, not the import; the text is not quoted.
+            reason = f"cannot be parsed: the importer failed on it ({type(error).__name__}); please report it"
+            results.append((PostFileError(reason), None))
     return results

@@ -1,6 +1,6 @@
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from articles.importer.exporting import export_posts
 
@@ -16,6 +16,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, directory, **options):
         started = time.perf_counter()
-        count = export_posts(directory)
+        self.skipped = 0
+        try:
+            count = export_posts(directory, on_skipped=self.report_skipped)
+        except OSError as error:
+            where = error.filename or directory
+            raise CommandError(f"cannot write to {where}: {error.strerror or error}") from None
         elapsed = time.perf_counter() - started
         self.stdout.write(self.style.SUCCESS(f"{count} posts exported to {directory} in {elapsed:.1f} s"))
+        if self.skipped:
+            raise CommandError(f"{self.skipped} post(s) could not be exported; see the messages above", returncode=1)
+
+    def report_skipped(self, post, reason):
+        self.skipped += 1
+        self.stderr.write(self.style.ERROR(f"post #{post.pk} «{post.title}»: {reason}; skipped"))

@@ -1,14 +1,16 @@
-import contextlib
 import os
 import sys
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from articles.importer import Status, import_posts
+from articles.importer.files import check_path
 from articles.importer.importing import DEFAULT_BATCH_SIZE
 from articles.importer.report import JsonReport
+
+# Skipped files named in the normal output; the report and -v 2 name them all.
+SKIPPED_SHOWN = 20
 
 
 class Command(BaseCommand):
@@ -36,55 +38,95 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, paths, report, dry_run, batch_size, overwrite_edited, force, workers, verbosity, **options):
-        missing = [path for path in paths if not Path(path).exists()]
-        if missing:
-            raise CommandError(f"no such file or directory: {', '.join(missing)}")
+        if problems := [f"{printable(path)}: {problem}" for path in paths if (problem := check_path(path))]:
+            raise CommandError(f"cannot import {'; '.join(problems)}")
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
         if workers < 0:
             raise CommandError("--workers cannot be negative")
         self.verbosity = verbosity
-        with contextlib.ExitStack() as stack:
-            report_file = stack.enter_context(open(report, "w", encoding="utf-8")) if report else None
-            self.json_report = JsonReport(report_file) if report_file else None
+        self.not_posts = 0
+        try:
+            self.json_report = JsonReport(report) if report else None
+        except OSError as error:
+            raise CommandError(f"cannot write the report {report}: {error.strerror or error}") from None
+        try:
             # A progress bar only for a person watching a terminal; logs and pipes get the messages alone.
-            self.progress = stack.enter_context(
-                tqdm(unit=" files", disable=not sys.stderr.isatty() or verbosity == 0, file=sys.stderr)
-            )
-            summary = import_posts(
-                paths,
-                batch_size=batch_size,
-                workers=workers,
-                dry_run=dry_run,
-                overwrite_edited=overwrite_edited,
-                force=force,
-                on_outcome=self.report_outcome,
-            )
-            if self.json_report:
-                self.json_report.close(summary)
+            with tqdm(unit=" files", disable=not sys.stderr.isatty() or verbosity == 0, file=sys.stderr) as bar:
+                self.progress = bar
+                summary = import_posts(
+                    paths,
+                    batch_size=batch_size,
+                    workers=workers,
+                    dry_run=dry_run,
+                    overwrite_edited=overwrite_edited,
+                    force=force,
+                    on_outcome=self.report_outcome,
+                )
+        except BaseException as error:
+            # The report says what was done before the run stopped, whatever stopped it.
+            self.close_report(interrupted_by=error)
+            if isinstance(error, KeyboardInterrupt):
+                where = f"; {report} says what was done" if report else ""
+                raise CommandError(f"interrupted{where}", returncode=130) from None
+            raise
+        self.close_report()
+        self.finish(summary, dry_run, report, paths)
+
+    def finish(self, summary, dry_run, report, paths):
         failed = summary.counts[Status.FAILED]
+        hidden = self.not_posts - SKIPPED_SHOWN
+        if hidden > 0 and self.verbosity == 1:
+            self.message(f"… and {hidden:,} more skipped" + (f"; {report} names them all" if report else ""))
         line = ("Dry run, nothing written: " if dry_run else "") + summary.line()
         self.stdout.write(self.style.ERROR(line) if failed else self.style.SUCCESS(line))
+        if summary.total == self.not_posts:
+            self.stderr.write(
+                self.style.WARNING(
+                    f"No post files found in {', '.join(map(printable, paths))}: posts are named "
+                    "YYYY-MM-DD-<id>.md (or -<id>.md) and are regular files."
+                )
+            )
+            raise CommandError("nothing to import", returncode=1)
         if failed:
             where = f"the messages above and {report}" if report else "the messages above"
             raise CommandError(f"{failed} file(s) could not be imported; see {where}", returncode=1)
+
+    def close_report(self, interrupted_by=None):
+        if not self.json_report:
+            return
+        try:
+            self.json_report.close(interrupted_by=interrupted_by)
+        except OSError as error:
+            self.json_report.discard()
+            raise CommandError(f"cannot write the report: {error.strerror or error}") from None
 
     def report_outcome(self, outcome):
         self.progress.update()
         if self.json_report:
             self.json_report.add(outcome)
-        if outcome.status == Status.FAILED:
-            self.message(self.style.ERROR(f"{outcome.path}: {outcome.reason}"))
-        elif outcome.status == Status.CONFLICT or (outcome.status == Status.SKIPPED and outcome.key):
-            self.message(self.style.WARNING(f"{outcome.path}: {outcome.reason}"))
-        elif self.verbosity >= 2 and outcome.status != Status.SKIPPED:
-            self.message(f"{outcome.path}: {outcome.status}")
+        path = printable(outcome.path)
+        if outcome.status == Status.SKIPPED and not outcome.key:
+            self.not_posts += 1
+            if self.verbosity >= 2 or (self.verbosity == 1 and self.not_posts <= SKIPPED_SHOWN):
+                self.message(f"{path}: skipped, {outcome.reason}")
+        elif outcome.status == Status.FAILED:
+            self.message(self.style.ERROR(f"{path}: {outcome.reason}"))
+        elif outcome.status in (Status.CONFLICT, Status.SKIPPED):
+            self.message(self.style.WARNING(f"{path}: {outcome.reason}"))
+        elif self.verbosity >= 2:
+            self.message(f"{path}: {outcome.status}")
         if self.verbosity >= 1:
             for warning in outcome.warnings:
-                self.message(self.style.NOTICE(f"{outcome.path}: {warning}"))
+                self.message(self.style.NOTICE(f"{path}: {warning}"))
 
     def message(self, text):
         if self.progress.disable:
             self.stderr.write(text)
         else:
             self.progress.write(text, file=sys.stderr)
+
+
+def printable(text):
+    """A path as it may be printed to a terminal: control characters (escape sequences) shown escaped."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)

@@ -10,7 +10,7 @@ export HOST PORT
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} DEBUG=0 SECURE_SSL_REDIRECT=0 \
 	SITE_URL=http://127.0.0.1:8000 PYTHON=$(PY)
 
-.PHONY: venv dev-tools run dev worker test lint fuzz check-run audit bench-import bench-web bench-admin clean
+.PHONY: venv dev-tools run dev worker test lint fuzz check-run audit bench-import bench-web bench-admin cluster clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,10 @@ bench-web: dev-tools
 ## bench-admin: load 1,000,000 posts into a dedicated database, time the post changelist, filters, search, autocompletes
 bench-admin: dev-tools
 	$(PY) bench/admin.py $(BENCH_ARGS)
+
+## cluster: two app nodes behind nginx, a job worker, a PostgreSQL primary and replica, Redis and S3, on free loopback ports
+cluster: dev-tools
+	deploy/cluster $(CLUSTER_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles

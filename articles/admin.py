@@ -9,22 +9,24 @@ from django.core.paginator import Paginator
 from django.db import connections, router, transaction
 from django.db.models import Count
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import to_historic
 from taggit.models import Tag
 
-from .forms import PostAdminForm, StockChartForm, body_from_editor
+from . import tasks
+from .forms import ImportUploadForm, PostAdminForm, StockChartForm, body_from_editor
 from .history import PostHistoryContextHelper, chart_label, record_version
 from .importer.body import find_mentions
-from .models import Category, Market, OriginalFile, Post, Source, Stock, StockChart
+from .models import Category, ImportRun, Market, OriginalFile, Post, Source, Stock, StockChart
+from .models.imports import OUTCOME_LABELS
 from .symbols import SymbolError
 
 
@@ -454,3 +456,95 @@ class OriginalFileAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """Import posts: an editor allowed to (articles.import_posts) uploads an archive, the job queue imports it
+    (articles/importer/uploads.py), and the run's page shows its progress, then the summary and the files
+    that failed, conflicted or were skipped."""
+
+    form = ImportUploadForm
+    list_display = ["original_name", "state", "processed", "summary", "started_by", "created_at"]
+    list_filter = ["state"]
+    list_select_related = ["started_by"]
+    run_fields = [
+        "original_name",
+        "progress",
+        "summary",
+        "error",
+        "problem_files",
+        "report",
+        "started_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "attempts",
+    ]
+
+    class Media:
+        js = ["articles/admin/import_progress.js"]
+
+    def get_fields(self, request, obj=None):
+        return ["upload"] if obj is None else self.run_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.run_fields
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("articles.import_posts")
+
+    def has_change_permission(self, request, obj=None):
+        # A run is a record: what it did, never edited.
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("articles.import_posts") or super().has_view_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        obj.started_by = request.user
+        obj.original_name = form.cleaned_data["upload"].name
+        super().save_model(request, obj, form, change)
+        tasks.queue_import(obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # To the run's page, which shows its progress.
+        return redirect("admin:articles_importrun_change", obj.pk)
+
+    def get_urls(self):
+        progress = path(
+            "<int:pk>/progress/", self.admin_site.admin_view(self.progress_view), name="articles_importrun_progress"
+        )
+        return [progress, *super().get_urls()]
+
+    def progress_view(self, request, pk):
+        """The run's progress as JSON, for its page to poll: staff who may view imports only."""
+        run = get_object_or_404(ImportRun, pk=pk)
+        if not self.has_view_permission(request, run):
+            raise PermissionDenied
+        return JsonResponse(run.progress())
+
+    @admin.display(description="进度")
+    def progress(self, run):
+        url = reverse("admin:articles_importrun_progress", args=[run.pk])
+        finished = "true" if run.finished else "false"
+        html = '<span class="import-progress" data-url="{}" data-finished="{}">{}</span>'
+        return format_html(html, url, finished, run.progress_text())
+
+    @admin.display(description="问题文件")
+    def problem_files(self, run):
+        if not run.problems:
+            return "—"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    problem["path"],
+                    OUTCOME_LABELS.get(problem["status"], problem["status"]),
+                    "；".join(filter(None, [problem["reason"], *problem["warnings"]])),
+                )
+                for problem in run.problems
+            ),
+        )
+        return format_html("<table><tr><th>文件</th><th>结果</th><th>原因</th></tr>{}</table>", rows)

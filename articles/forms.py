@@ -1,5 +1,8 @@
-"""Admin forms: the post form (Markdown or HTML body, sanitised; checked lead image; tag chips) and the
-stock-chart row."""
+"""Admin forms: the post form (Markdown or HTML body, sanitised; checked lead image; tag chips), the
+stock-chart row and the upload of an archive to import."""
+
+import tarfile
+import zipfile
 
 from django import forms
 from django.conf import settings
@@ -10,7 +13,8 @@ from simple_history.models import to_historic
 from . import images
 from .html import sanitize_html
 from .importer.body import render_markdown
-from .models import Post, Stock, StockChart
+from .importer.uploads import archive_suffix
+from .models import ImportRun, Post, Stock, StockChart
 from .symbols import EXAMPLES, SymbolError, parse_symbol
 from .tagging import parse_tags
 
@@ -194,3 +198,38 @@ class StockChartForm(forms.ModelForm):
                 raise forms.ValidationError({"symbol": str(error)}) from None
             cleaned["market"], cleaned["code"] = parsed.market, parsed.code
         return cleaned
+
+
+class ImportUploadForm(forms.ModelForm):
+    """The admin's upload of an archive of Jekyll posts: a .zip or .tar.gz within IMPORT_UPLOAD_MAX_MB that
+    opens as the archive its name says, checked before anything is queued."""
+
+    class Meta:
+        model = ImportRun
+        fields = ["upload"]
+        help_texts = {"upload": "Jekyll 文章（.md）的 .zip 或 .tar.gz 压缩包，与 import_posts 命令读取的相同。"}
+
+    def clean_upload(self):
+        upload = self.cleaned_data["upload"]
+        suffix = archive_suffix(upload.name)
+        if not suffix:
+            raise forms.ValidationError(f"「{upload.name}」不是 .zip 或 .tar.gz 压缩包。")
+        limit = settings.IMPORT_UPLOAD_MAX_MB
+        if upload.size > limit * 1024 * 1024:
+            raise forms.ValidationError(f"压缩包最大 {limit} MB，这个有 {upload.size / 1024 / 1024:.1f} MB。")
+        try:
+            readable = zipfile.is_zipfile(upload) if suffix == ".zip" else _opens_as_tar(upload)
+        finally:
+            upload.seek(0)
+        if not readable:
+            raise forms.ValidationError(f"无法读取「{upload.name}」：文件损坏，或不是它的名字所说的压缩格式。")
+        return upload
+
+
+def _opens_as_tar(upload):
+    try:
+        with tarfile.open(fileobj=upload, mode="r:gz") as archive:
+            archive.next()
+    except (tarfile.TarError, OSError, EOFError):
+        return False
+    return True

@@ -32,6 +32,7 @@ from django.views.decorators.http import conditional_page
 from taggit.models import Tag
 
 from .models import Category, Post, Source, Stock, StockChart, category_slug_key
+from .routing import replica_reads
 
 # Cache policy, in one place. Seconds browsers and shared caches may keep each kind of reader
 # response (Cache-Control: public, max-age); pages also answer conditional GETs with 304.
@@ -142,7 +143,8 @@ def site_state(request=None):
 
 
 def reader_page(kind):
-    """Public caching for MAX_AGE[kind] seconds, an ETag of the content and 304 answers to conditional GETs.
+    """Public caching for MAX_AGE[kind] seconds, an ETag of the content and 304 answers to conditional GETs;
+    reads from a replica when there are replicas (articles/routing.py).
 
     The view sets Last-Modified to the site's last change; browsers send If-None-Match too, which
     Django checks first, so for them the content's ETag decides.
@@ -157,7 +159,7 @@ def reader_page(kind):
                 patch_cache_control(response, public=True, max_age=max_age)
             return response
 
-        return conditional_page(cached)
+        return replica_reads(conditional_page(cached))
 
     return decorate
 

@@ -19,6 +19,7 @@ ROLE_PERMISSIONS = {
             "add_source", "change_source", "view_source",
             "add_stock", "change_stock", "view_stock",
             "add_stockchart", "change_stockchart", "view_stockchart", "delete_stockchart",
+            "import_posts", "view_importrun",
         ],
         "taggit": ["add_tag", "change_tag", "view_tag"],
     },
@@ -57,6 +58,9 @@ def sync_role_groups(apps=global_apps):
     groups = {}
     for name, by_app in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.set([available[app, codename] for app, codenames in by_app.items() for codename in codenames])
+        # An earlier migration runs before later models (and their permissions) exist; the migration that
+        # calls this after adding them gives them to the groups.
+        wanted = [(app, codename) for app, codenames in by_app.items() for codename in codenames]
+        group.permissions.set([available[key] for key in wanted if key in available])
         groups[name] = group
     return groups

@@ -161,3 +161,29 @@ def backfill_images(*, job_size=BACKFILL_JOB_SIZE):
         posts += len(pending)
         page = Post.objects.older_than(found[-1].published_at, found[-1].pk)
     return posts, jobs
+
+
+@shared_task(bind=True, **RETRY_POLICY)
+def import_archive(self, run_id):
+    """Import the archive an editor uploaded (ImportRun `run_id`): articles/importer/uploads.py.
+
+    Transient errors are retried like the image jobs' (the import resumes safely); once the retries are
+    spent, or after any other error, the run is marked failed with the reason, for its page to show.
+    """
+    # Imported here: the importer's writing module imports this one (queue_imported).
+    from articles.importer import uploads
+
+    try:
+        uploads.run_import(run_id)
+    except TRANSIENT_ERRORS as error:
+        if self.request.retries >= self.max_retries:
+            uploads.give_up(run_id, f"{type(error).__name__}: {error}")
+        raise
+    except Exception as error:
+        uploads.give_up(run_id, f"{type(error).__name__}: {error}")
+        raise
+
+
+def queue_import(run):
+    """Queue the import of `run` once the transaction that created it commits."""
+    transaction.on_commit(lambda: import_archive.delay(run.pk))

@@ -16,7 +16,7 @@ import re
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connection, connections, router, transaction
 from django.db.models import Value, prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -42,6 +42,7 @@ from .reading import (
     site_state,
     site_url,
 )
+from .routing import replica_reads
 
 INFO_CODE = re.compile(r"[A-Za-z0-9]{1,40}")
 RELATED_COUNT = 6
@@ -166,6 +167,7 @@ def home(request):
     return set_last_modified(response, state.last_change)
 
 
+@replica_reads
 def legacy_category(request, slug):
     """The old site's `/category/<slug>.html` and `/<slug>/`: 301 to the category page, any case."""
     return redirect(find_category(request, slug), permanent=True)
@@ -187,10 +189,12 @@ def search(request):
         posts = posts.filter(title__icontains=word)
     query = " ".join(words)
     context = {"query": query, "heading": f"搜索：{query}", "kind": "搜索"}
+    # The timeout holds for a transaction on the database the search reads, a replica's included.
+    database = router.db_for_read(Post)
     try:
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
+        with transaction.atomic(using=database):
+            if connections[database].vendor == "postgresql":
+                with connections[database].cursor() as cursor:
                     cursor.execute("SET LOCAL statement_timeout = %s", [SEARCH_TIMEOUT_MS])
             return render_listing(
                 request,
@@ -305,12 +309,14 @@ def post_preview(request, pk):
     return response
 
 
+@replica_reads
 def legacy_post(request, key, **_category_and_date):
     """Old Jekyll permalinks `/<category>/<yyyy>/<mm>/<dd>/<file id>.html`: the file id is the post's key."""
     post = get_object_or_404(Post.objects.published().filter(key__in={key, key.upper()}).only("slug"))
     return redirect(post, permanent=True)
 
 
+@replica_reads
 def share(request):
     """`/html_News/NewsShare.html?infoCode=NW…`, the links readers shared: 301 to the article.
 

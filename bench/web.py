@@ -64,6 +64,11 @@ def parse_args():
     parser.add_argument("--runs", type=int, default=3, help="runs per target; medians are shown (default 3)")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--cache-url", default="", help="CACHE_URL for the site, e.g. redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--replica-urls",
+        default="",
+        help="DATABASE_REPLICA_URLS for the site; the benchmark database's own URL measures the routing's cost",
+    )
     return parser.parse_args()
 
 
@@ -172,6 +177,7 @@ def main():
         "STATIC_ROOT": str(tmp / "static"),
         "MEDIA_ROOT": str(tmp / "media"),
         "CACHE_URL": args.cache_url,
+        "DATABASE_REPLICA_URLS": args.replica_urls,
         "LOG_LEVEL": "WARNING",
         "BENCH_SAVED_PAGE": str(tmp / "www" / "article.html"),
         "DJANGO_SETTINGS_MODULE": "bare_settings",
@@ -237,7 +243,8 @@ def report(results, args):
 
     cache = args.cache_url or "local memory"
     print(f"\nfinews reader benchmark: gunicorn -w2, wrk -c{args.connections} -d{args.duration}s, ", end="")
-    print(f"median of {args.runs} runs, {args.posts:,} posts, cache {cache}\n")
+    replicas = f", replicas {args.replica_urls}" if args.replica_urls else ""
+    print(f"median of {args.runs} runs, {args.posts:,} posts, cache {cache}{replicas}\n")
     print(f"| {'target':<20} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'vs bare':>7} |")
     print(f"|{'-' * 22}|{'-' * 9}:|{'-' * 8}:|{'-' * 8}:|{'-' * 8}:|")
     for name, (rps, p50, p99) in medians.items():

@@ -129,13 +129,51 @@ TEMPLATES = [
 
 # Without DATABASE_URL the site runs on an embedded SQLite file, so a newcomer
 # needs no database server. Production and the test suite use PostgreSQL.
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'var' / 'finews.sqlite3'}",
-        conn_max_age=env_int("CONN_MAX_AGE", 600),
-        conn_health_checks=True,
-    )
-}
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'finews.sqlite3'}"
+# PostgreSQL streaming replicas, comma-separated: reader pages read from them, everything else from
+# DATABASE_URL (articles/routing.py). A replica that is down, or more than REPLICA_MAX_LAG_SECONDS
+# behind, is left out until it is checked again, at most every REPLICA_CHECK_SECONDS per process.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS")
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 5)
+REPLICA_CHECK_SECONDS = env_int("REPLICA_CHECK_SECONDS", 5)
+# Connections: each process keeps one per database for CONN_MAX_AGE seconds; or, with
+# DATABASE_POOL_SIZE, a psycopg pool of up to that many per database, where a request waits up to
+# DATABASE_POOL_TIMEOUT seconds for a free one (docs/scaling.md: sizing against max_connections).
+DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 0)
+DATABASE_POOL_TIMEOUT = env_int("DATABASE_POOL_TIMEOUT", 10)
+CONN_MAX_AGE = env_int("CONN_MAX_AGE", 0 if DATABASE_POOL_SIZE else 600)
+if DATABASE_POOL_SIZE and CONN_MAX_AGE:
+    raise ImproperlyConfigured("CONN_MAX_AGE must be 0 with DATABASE_POOL_SIZE: the pool keeps the connections")
+
+
+def database(url, name):
+    """Django's settings for the database at `url`, called `name` in error messages."""
+    config = dj_database_url.parse(url, conn_max_age=CONN_MAX_AGE, conn_health_checks=True)
+    config.setdefault("OPTIONS", {})
+    postgresql = config["ENGINE"] == "django.db.backends.postgresql"
+    if (DATABASE_POOL_SIZE or DATABASE_REPLICA_URLS) and not postgresql:
+        raise ImproperlyConfigured(f"{name} must be a postgres:// URL with DATABASE_POOL_SIZE or replicas")
+    if DATABASE_POOL_SIZE:
+        config["OPTIONS"]["pool"] = {"min_size": 1, "max_size": DATABASE_POOL_SIZE, "timeout": DATABASE_POOL_TIMEOUT}
+    return config
+
+
+DATABASES = {"default": database(DATABASE_URL, "DATABASE_URL")}
+DATABASE_REPLICAS = []
+for number, url in enumerate(DATABASE_REPLICA_URLS, 1):
+    replica = database(url, f"replica {number} of DATABASE_REPLICA_URLS")
+    # A replica that does not answer delays the request that checks it by at most this many seconds.
+    replica["OPTIONS"].setdefault("connect_timeout", 2)
+    # Tests read a replica's rows from the test database: replicas are read-only and have none of their own.
+    replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica{number}"] = replica
+    DATABASE_REPLICAS.append(f"replica{number}")
+if DATABASE_REPLICAS:
+    DATABASE_ROUTERS = ["articles.routing.ReplicaRouter"]
+    # Outside the session middleware, so that every query of a request, the session's too, goes where
+    # the router sends it.
+    sessions = MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware")
+    MIDDLEWARE.insert(sessions, "articles.routing.ReplicaMiddleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cached page fragments (headlines, articles, the home page's blocks) live in each process unless
@@ -259,6 +297,9 @@ TAGGIT_TAGS_FROM_STRING = "articles.tagging.parse_tags"
 # Lead-image uploads above these are refused; the pixel cap also stops decompression bombs.
 LEAD_IMAGE_MAX_BYTES = env_int("LEAD_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
 LEAD_IMAGE_MAX_PIXELS = env_int("LEAD_IMAGE_MAX_PIXELS", 40_000_000)
+# Archives of posts editors upload in the admin (Import posts) above this size are refused; the proxy in
+# front must accept bodies this large (nginx: client_max_body_size).
+IMPORT_UPLOAD_MAX_MB = env_int("IMPORT_UPLOAD_MAX_MB", 200)
 # Font file for generated share cards; empty means the first CJK font fontconfig knows.
 SHARE_CARD_FONT = os.environ.get("SHARE_CARD_FONT", "")
 # Imports queue share cards for posts published within this many hours; backfill_images queues the rest.

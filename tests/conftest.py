@@ -1,13 +1,16 @@
-"""Shared fixtures: a category, a source, posts in each state, an editor."""
+"""Shared fixtures: a category, a source, posts in each state, an editor, a read replica."""
 
+import copy
 import datetime
 import os
 from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.db import connections
 from django.utils import timezone
 
+from articles import routing
 from articles.models import Category, Market, Post, Source
 from articles.roles import CONTRIBUTORS, EDITORS, sync_role_groups
 from articles.tasks import make_post_images
@@ -21,6 +24,34 @@ def _test_storage(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    # A "replica" alias, set up as Django's test mirror of the test database: a connection of its own
+    # to the same rows, as a streaming replica would be. Only tests using the `replica` fixture read it.
+    default = connections.settings["default"]
+    connections.settings["replica"] = {**copy.deepcopy(default), "TEST": {**default["TEST"], "MIRROR": "default"}}
+
+
+@pytest.fixture
+def replica(settings):
+    """Replicas configured as DATABASE_REPLICA_URLS would, with "replica" (the test mirror) as the only one;
+    returns its connection, checked and found usable, not checked again unless a test says so. Tests that read it need
+    `django_db(transaction=True, databases="__all__")`: its connection sees committed rows only."""
+    settings.DATABASE_REPLICAS = ["replica"]
+    settings.REPLICA_CHECK_SECONDS = 3600
+    settings.DATABASE_ROUTERS = ["articles.routing.ReplicaRouter"]
+    sessions = settings.MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware")
+    settings.MIDDLEWARE = [
+        *settings.MIDDLEWARE[:sessions],
+        "articles.routing.ReplicaMiddleware",
+        *settings.MIDDLEWARE[sessions:],
+    ]
+    routing.forget_health()
+    assert routing.is_usable("replica")
+    yield connections["replica"]
+    routing.forget_health()
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
 """Settings come from the environment and fail loudly, in one line; production settings pass Django's
 deploy checks; the local arrangement (bin/finews) serves plain HTTP without weakening production."""
 
+import ast
 import os
 import secrets
 import subprocess
@@ -104,6 +105,42 @@ def test_production_cookies_are_https_only_unless_the_local_arrangement_turns_th
     assert setting("SESSION_COOKIE_SECURE", **local) == "False"
     assert setting("CSRF_COOKIE_SECURE", **local) == "False"
     assert setting("SECURE_SSL_REDIRECT", **local) == "False"
+
+
+def test_replica_urls_add_mirrored_replica_databases_a_router_and_the_middleware():
+    env = {**PRODUCTION, "DATABASE_REPLICA_URLS": "postgres://app@replica-a/finews, postgres://app@replica-b/finews"}
+    databases = ast.literal_eval(setting("DATABASES", **env))
+    assert [(alias, db["HOST"], db["TEST"].get("MIRROR")) for alias, db in databases.items()][1:] == [
+        ("replica1", "replica-a", "default"),
+        ("replica2", "replica-b", "default"),
+    ]
+    assert setting("DATABASE_ROUTERS", **env) == "['articles.routing.ReplicaRouter']"
+    assert "articles.routing.ReplicaMiddleware" in setting("MIDDLEWARE", **env)
+
+
+def test_without_replicas_there_is_no_router_and_no_replica_middleware():
+    assert setting("DATABASE_ROUTERS", **PRODUCTION) == "[]"
+    assert "Replica" not in setting("MIDDLEWARE", **PRODUCTION)
+
+
+def test_pool_size_gives_each_database_a_psycopg_pool_and_no_persistent_connections():
+    env = {**PRODUCTION, "DATABASE_POOL_SIZE": "4", "DATABASE_REPLICA_URLS": "postgres://app@replica-a/finews"}
+    databases = ast.literal_eval(setting("DATABASES", **env))
+    for alias in ("default", "replica1"):
+        assert databases[alias]["CONN_MAX_AGE"] == 0
+        assert databases[alias]["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 4, "timeout": 10}
+
+
+def test_pool_with_persistent_connections_is_refused_in_one_line():
+    result = manage("check", DATABASE_POOL_SIZE="4", CONN_MAX_AGE="600", **PRODUCTION)
+    assert_one_line(result, "CONN_MAX_AGE must be 0 with DATABASE_POOL_SIZE: the pool keeps the connections")
+
+
+def test_replicas_need_postgresql():
+    result = manage(
+        "check", DATABASE_URL="sqlite:///x.sqlite3", DATABASE_REPLICA_URLS="sqlite:///y.sqlite3", **PRODUCTION
+    )
+    assert_one_line(result, "DATABASE_URL must be a postgres:// URL with DATABASE_POOL_SIZE or replicas")
 
 
 def test_site_name_comes_from_the_environment(tmp_path):

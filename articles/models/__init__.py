@@ -3,13 +3,15 @@
 - `posts`: Post (what readers may see is `Post.objects.published()`) and its tags;
 - `categories`, `sources`: the site's sections and the publishers posts come from;
 - `stocks`: stocks and boards, and the stock charts posts embed;
-- `files`: the original files posts were imported from.
+- `files`: the original files posts were imported from;
+- `imports`: archives editors upload in the admin, imported by the job queue.
 """
 
 from articles.symbols import Market
 
 from .categories import Category, CategoryQuerySet, category_slug_key
 from .files import OriginalFile
+from .imports import ImportRun
 from .posts import Post, PostQuerySet, TaggedPost
 from .sources import Source
 from .stocks import STOCK_SHORTCODE, Stock, StockChart, StockQuerySet, shortcode_chart
@@ -18,6 +20,7 @@ __all__ = [
     "STOCK_SHORTCODE",
     "Category",
     "CategoryQuerySet",
+    "ImportRun",
     "Market",
     "OriginalFile",
     "Post",

@@ -24,6 +24,8 @@ ABOVE_MODELS = [
     "articles.forms",
     "articles.importer",
     "articles.management",
+    "articles.tasks",
+    "articles.generator",
 ]
 VIEW_MODULES = ["articles.views", "articles.feeds", "articles.sitemaps"]
 

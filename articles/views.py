@@ -36,6 +36,7 @@ from .reading import (
     find_category,
     page_rows,
     post_items,
+    reader_methods,
     reader_page,
     scoped_posts,
     set_last_modified,
@@ -168,6 +169,7 @@ def home(request):
 
 
 @replica_reads
+@reader_methods
 def legacy_category(request, slug):
     """The old site's `/category/<slug>.html` and `/<slug>/`: 301 to the category page, any case."""
     return redirect(find_category(request, slug), permanent=True)
@@ -310,6 +312,7 @@ def post_preview(request, pk):
 
 
 @replica_reads
+@reader_methods
 def legacy_post(request, key, **_category_and_date):
     """Old Jekyll permalinks `/<category>/<yyyy>/<mm>/<dd>/<file id>.html`: the file id is the post's key."""
     post = get_object_or_404(Post.objects.published().filter(key__in={key, key.upper()}).only("slug"))
@@ -317,6 +320,7 @@ def legacy_post(request, key, **_category_and_date):
 
 
 @replica_reads
+@reader_methods
 def share(request):
     """`/html_News/NewsShare.html?infoCode=NW…`, the links readers shared: 301 to the article.
 

@@ -258,6 +258,7 @@ def article_fragments(post):
         fragments = {
             "head": render_to_string("articles/_article_head.html", context),
             "main": render_to_string("articles/_article_main.html", context),
+            "aside": render_to_string("articles/_article_aside.html", context),
             "stock_ids": [stock.pk for stock in post.stocks.all()],
             "tag_ids": [tag.pk for tag in post.tags.all()],
         }
@@ -266,15 +267,18 @@ def article_fragments(post):
 
 
 def article_links_html(request, post, article):
-    """The article's neighbours in its category and its related posts as HTML, built again only
-    after something changed on the site."""
+    """The article's neighbours in its category (`neighbours`, under it) and its related posts
+    (`related`, in its sidebar) as HTML, built again only after something changed on the site."""
     key = f"article-links:{post.pk}:{site_state(request).key}"
-    html = cache.get(key)
-    if html is None:
+    links = cache.get(key)
+    if links is None:
         older, newer, related = article_links(post, article["stock_ids"], article["tag_ids"])
-        html = render_to_string("articles/_article_links.html", {"older": older, "newer": newer, "related": related})
-        cache.set(key, html, LINKED_FRAGMENT_SECONDS)
-    return html
+        links = {
+            "neighbours": render_to_string("articles/_article_neighbours.html", {"older": older, "newer": newer}),
+            "related": render_to_string("articles/_article_related.html", {"related": related}),
+        }
+        cache.set(key, links, LINKED_FRAGMENT_SECONDS)
+    return links
 
 
 def render_article(request, post, **context):

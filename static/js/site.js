@@ -99,7 +99,8 @@
     var what = document.createElement("strong");
     what.textContent = chart ? "行情图暂时无法显示" : "图片暂时无法显示";
     note.appendChild(what);
-    if (img.alt) {
+    // A chart's figcaption already says what it showed.
+    if (img.alt && !(chart && chart.querySelector("figcaption"))) {
       var alt = document.createElement("span");
       alt.textContent = img.alt;
       note.appendChild(alt);

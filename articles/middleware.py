@@ -28,16 +28,18 @@ def unstorable(text):
 
 
 class RejectUnstorableInputMiddleware:
-    """A 400 for a path or query string holding NUL (`%00`): no row can match it, and PostgreSQL
-    would answer any query holding it with an error. One place, so every route and parameter is
-    covered, those added later too."""
+    """A 400 for a path, query string or cookie holding NUL (`%00`, or `\\000` in a quoted cookie):
+    no row can match it, and PostgreSQL would answer any query holding it (a session key's
+    included) with an error. One place, so every route and parameter is covered, those added later
+    too. Form fields are checked by the forms (Django's ProhibitNullCharactersValidator)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        parameters = [*request.GET.lists(), *((name, [value]) for name, value in request.COOKIES.items())]
         if unstorable(request.path_info) or any(
-            unstorable(key) or any(unstorable(value) for value in values) for key, values in request.GET.lists()
+            unstorable(key) or any(unstorable(value) for value in values) for key, values in parameters
         ):
             # A 400 is logged by Django's request logger in one line, with the path.
             return render(request, "400.html", {"message": "链接中含有无效字符。"}, status=400)

@@ -106,6 +106,17 @@ def test_nul_in_an_admin_search_is_a_400_too(admin_client, reader_site):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("cookie", ["sessionid", "csrftoken", "anything"])
+def test_nul_in_a_cookie_is_a_400_not_a_database_error(cookie, admin_client, reader_site):
+    # The session key is looked up in the database; a quoted cookie may spell NUL as \000.
+    admin_client.cookies[cookie] = "abcdefgh\x00ijklmnop"
+    admin_client.raise_request_exception = False
+
+    response = admin_client.get("/admin/articles/post/")
+
+    assert response.status_code == 400
+
+
 def test_urls_without_nul_still_find_what_they_name(client, reader_site):
     assert client.get(reader_url("/category/{category}/", reader_site)).status_code == 200
     assert client.get("/search/?q=商汤").status_code == 200

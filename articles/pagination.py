@@ -105,6 +105,12 @@ class Page:
     def is_first(self):
         return self.newer is None
 
+    @property
+    def has_other_pages(self):
+        """Whether there are pages to go to: without them, neither paging links nor a date to jump to
+        mean anything."""
+        return self.newer is not None or self.older is not None
+
 
 class KeysetPaginator:
     """Pages of `queryset`, published posts (or rows of them with `pk` and `published_at`), newest first."""

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -142,9 +142,31 @@ def site_state(request=None):
     return state
 
 
+# What a reader's URL answers: it reads, and never changes anything.
+READER_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def reader_methods(view):
+    """GET and HEAD only: OPTIONS answers which methods, in an empty 200 with Allow (as Django's
+    class-based views do), rather than the whole page; any other method is a 405."""
+
+    @wraps(view)
+    def answer(request, *args, **kwargs):
+        if request.method == "OPTIONS":
+            response = HttpResponse()
+            response.headers["Allow"] = ", ".join(READER_METHODS)
+            response.headers["Content-Length"] = "0"
+            return response
+        if request.method not in READER_METHODS:
+            return HttpResponseNotAllowed(READER_METHODS)
+        return view(request, *args, **kwargs)
+
+    return answer
+
+
 def reader_page(kind):
     """Public caching for MAX_AGE[kind] seconds, an ETag of the content and 304 answers to conditional GETs;
-    reads from a replica when there are replicas (articles/routing.py).
+    reads from a replica when there are replicas (articles/routing.py); GET and HEAD only (`reader_methods`).
 
     The view sets Last-Modified to the site's last change; browsers send If-None-Match too, which
     Django checks first, so for them the content's ETag decides.
@@ -159,7 +181,7 @@ def reader_page(kind):
                 patch_cache_control(response, public=True, max_age=max_age)
             return response
 
-        return replica_reads(conditional_page(cached))
+        return replica_reads(reader_methods(conditional_page(cached)))
 
     return decorate
 

@@ -36,6 +36,7 @@ from .reading import (
     find_category,
     page_rows,
     post_items,
+    reader_methods,
     reader_page,
     scoped_posts,
     set_last_modified,
@@ -168,6 +169,7 @@ def home(request):
 
 
 @replica_reads
+@reader_methods
 def legacy_category(request, slug):
     """The old site's `/category/<slug>.html` and `/<slug>/`: 301 to the category page, any case."""
     return redirect(find_category(request, slug), permanent=True)
@@ -256,6 +258,7 @@ def article_fragments(post):
         fragments = {
             "head": render_to_string("articles/_article_head.html", context),
             "main": render_to_string("articles/_article_main.html", context),
+            "aside": render_to_string("articles/_article_aside.html", context),
             "stock_ids": [stock.pk for stock in post.stocks.all()],
             "tag_ids": [tag.pk for tag in post.tags.all()],
         }
@@ -264,15 +267,18 @@ def article_fragments(post):
 
 
 def article_links_html(request, post, article):
-    """The article's neighbours in its category and its related posts as HTML, built again only
-    after something changed on the site."""
+    """The article's neighbours in its category (`neighbours`, under it) and its related posts
+    (`related`, in its sidebar) as HTML, built again only after something changed on the site."""
     key = f"article-links:{post.pk}:{site_state(request).key}"
-    html = cache.get(key)
-    if html is None:
+    links = cache.get(key)
+    if links is None:
         older, newer, related = article_links(post, article["stock_ids"], article["tag_ids"])
-        html = render_to_string("articles/_article_links.html", {"older": older, "newer": newer, "related": related})
-        cache.set(key, html, LINKED_FRAGMENT_SECONDS)
-    return html
+        links = {
+            "neighbours": render_to_string("articles/_article_neighbours.html", {"older": older, "newer": newer}),
+            "related": render_to_string("articles/_article_related.html", {"related": related}),
+        }
+        cache.set(key, links, LINKED_FRAGMENT_SECONDS)
+    return links
 
 
 def render_article(request, post, **context):
@@ -310,6 +316,7 @@ def post_preview(request, pk):
 
 
 @replica_reads
+@reader_methods
 def legacy_post(request, key, **_category_and_date):
     """Old Jekyll permalinks `/<category>/<yyyy>/<mm>/<dd>/<file id>.html`: the file id is the post's key."""
     post = get_object_or_404(Post.objects.published().filter(key__in={key, key.upper()}).only("slug"))
@@ -317,6 +324,7 @@ def legacy_post(request, key, **_category_and_date):
 
 
 @replica_reads
+@reader_methods
 def share(request):
     """`/html_News/NewsShare.html?infoCode=NW…`, the links readers shared: 301 to the article.
 

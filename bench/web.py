@@ -162,10 +162,9 @@ def wrk(url, args):
     return rps, ms(latency["50"]), ms(latency["99"])
 
 
-def main():
-    args = parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="finews-bench-"))
-    tmp.chmod(0o755)  # nginx's workers run as an unprivileged user
+def site_environment(args, tmp):
+    """The environment the served site and its set-up commands run in: production settings on the
+    benchmark database, files under `tmp`; also applied to this process, which picks the targets."""
     env = {
         **os.environ,
         "DATABASE_URL": args.database_url,
@@ -185,6 +184,14 @@ def main():
     }
     os.environ.update(env)
     sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
+    return env
+
+
+def main():
+    args = parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="finews-bench-"))
+    tmp.chmod(0o755)  # nginx's workers run as an unprivileged user
+    env = site_environment(args, tmp)
     prepare_database(args, env)
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
     targets = pick_targets()

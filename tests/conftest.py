@@ -2,6 +2,7 @@
 
 import copy
 import datetime
+import io
 import os
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
+from PIL import Image
 
 from articles import routing
 from articles.models import Category, Market, Post, Source
@@ -192,6 +194,18 @@ def browser_page(chromium, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+def serve_charts(page):
+    """Answer the requests of `page` and the tabs it opens to EastMoney's chart service with a plain
+    chart-sized PNG, as when the service is up (browser_page aborts every other request off the
+    live server; a route added later is tried first)."""
+    image = io.BytesIO()
+    Image.new("RGB", (578, 276), "#f0f0f0").save(image, "PNG")
+    page.context.route(
+        "https://webquoteklinepic.eastmoney.com/**",
+        lambda route: route.fulfill(body=image.getvalue(), content_type="image/png"),
+    )
 
 
 def follow(page, link):

@@ -20,6 +20,7 @@ ABOVE_MODELS = [
     "articles.pagination",
     "articles.templatetags",
     "articles.context_processors",
+    "articles.middleware",
     "articles.admin",
     "articles.forms",
     "articles.importer",

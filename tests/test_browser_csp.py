@@ -4,7 +4,7 @@ and the editor's admin pages, including the select2 autocompletes and simple-his
 import pytest
 
 from articles.models import Market
-from tests.conftest import follow
+from tests.conftest import follow, serve_charts
 from tests.test_browser_editor import PASSWORD
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -53,6 +53,7 @@ def charted_article(published_post):
 
 def test_reader_pages_run_under_the_policy_without_violations(watched_page, charted_article):
     page = watched_page
+    serve_charts(page)
 
     page.goto("/")
     page.wait_for_load_state()

@@ -8,7 +8,7 @@ from django.utils import timezone
 from PIL import Image
 
 from articles.models import Post
-from tests.conftest import follow, save_screenshot
+from tests.conftest import follow, save_screenshot, serve_charts
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -42,6 +42,7 @@ def test_editor_writes_schedules_previews_publishes_and_reads_a_post(
     staff_editor.set_password(PASSWORD)
     staff_editor.save()
     page = browser_page
+    serve_charts(page)
     page.goto("/admin/")
     page.fill("#id_username", staff_editor.username)
     page.fill("#id_password", PASSWORD)

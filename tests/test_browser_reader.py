@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from articles.models import Category, Market
-from tests.conftest import follow, save_screenshot
+from tests.conftest import follow, save_screenshot, serve_charts
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -40,6 +40,7 @@ def newsroom(make_post, published_post):
 def test_reader_goes_from_home_to_category_to_article_and_back_through_its_share_link(browser_page, newsroom, device):
     page = browser_page
     page.set_viewport_size(VIEWPORTS[device])
+    serve_charts(page)
 
     page.goto("/")
     assert page.locator(".brand").is_visible()

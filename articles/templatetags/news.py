@@ -2,6 +2,7 @@
 ({% site_url %}), absolute URLs, dates and schema.org data."""
 
 import json
+import unicodedata
 
 from django import template
 from django.conf import settings
@@ -32,9 +33,41 @@ def category_nav(context, current=None):
     key = f"category-nav:{state.menu_key}:{current}"
     html = cache.get(key)
     if html is None:
-        html = render_to_string("articles/_category_nav.html", {"categories": state.categories, "current": current})
+        shown, more = split_menu(state.categories)
+        context = {
+            "categories": state.categories,
+            "more": more,
+            "more_from": len(shown),
+            "current": current,
+            "current_in_more": any(category.pk == current for category in more),
+        }
+        html = render_to_string("articles/_category_nav.html", context)
         cache.set(key, html, MENU_SECONDS)
     return html
+
+
+# How much of the desktop menu's row category links may fill, in em of their text: the row is the
+# page's width (72rem) less its padding, "首页" and "更多". Links past it go in the "更多" menu, so
+# 30 categories make one row rather than three.
+MENU_ROW_EM = 62
+# A link's padding and the gap after it, in em of its text.
+MENU_LINK_PADDING_EM = 1.6
+
+
+def menu_link_em(name):
+    """About how wide a menu link for `name` is, in em: Chinese (wide) characters take one em, others
+    about half, as in the site's fonts."""
+    return MENU_LINK_PADDING_EM + sum(1 if unicodedata.east_asian_width(char) in "WF" else 0.55 for char in name)
+
+
+def split_menu(categories):
+    """(the categories that fit the desktop menu's row, in order; the rest, for its "更多" menu)."""
+    used = 0
+    for index, category in enumerate(categories):
+        used += menu_link_em(category.name)
+        if used > MENU_ROW_EM:
+            return categories[:index], categories[index:]
+    return categories, []
 
 
 @register.simple_tag(name="site_url")

@@ -1,4 +1,6 @@
-// finews reader pages: the "N new posts" notice on listings, and copying share links.
+// finews reader pages: the "N new posts" notice on listings, copying share links, the category
+// menu (its current item in view, "更多" closing like a menu) and placeholders for pictures and
+// stock charts that fail to load.
 (function () {
   "use strict";
 
@@ -61,6 +63,67 @@
     });
   }
 
+  // Phones scroll the menu's one row: bring the current page's link to its middle, not the page.
+  function showCurrentCategory() {
+    var row = document.querySelector(".category-nav-links");
+    var current = row && row.querySelector("[aria-current=page]");
+    if (!current || row.scrollWidth <= row.clientWidth) return;
+    var link = current.getBoundingClientRect();
+    var box = row.getBoundingClientRect();
+    row.scrollLeft += link.left - box.left - (box.width - link.width) / 2;
+  }
+
+  // "更多" is a <details>, open and shut by its summary without JavaScript; this closes it when the
+  // reader clicks elsewhere or presses Escape, as a menu does.
+  function closeMoreMenuOutside() {
+    var more = document.querySelector(".nav-more");
+    if (!more) return;
+    document.addEventListener("click", function (event) {
+      if (more.open && !more.contains(event.target)) more.open = false;
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && more.open) {
+        more.open = false;
+        more.querySelector("summary").focus();
+      }
+    });
+  }
+
+  // A stock chart or a body picture that fails to load (the chart service down, a picture removed
+  // at its source) becomes a placeholder naming what it showed, instead of a broken-image icon. A
+  // chart's placeholder sits inside its link, so it still leads to the quote page.
+  function placeholder(img) {
+    var chart = img.closest(".stock-chart");
+    var note = document.createElement("span");
+    note.className = "image-fallback";
+    var what = document.createElement("strong");
+    what.textContent = chart ? "行情图暂时无法显示" : "图片暂时无法显示";
+    note.appendChild(what);
+    // A chart's figcaption already says what it showed.
+    if (img.alt && !(chart && chart.querySelector("figcaption"))) {
+      var alt = document.createElement("span");
+      alt.textContent = img.alt;
+      note.appendChild(alt);
+    }
+    if (chart && img.closest("a")) {
+      var hint = document.createElement("span");
+      hint.className = "image-fallback-link";
+      hint.textContent = "点击查看实时行情 →";
+      note.appendChild(hint);
+    }
+    img.replaceWith(note);
+  }
+
+  function watchImages() {
+    document.querySelectorAll(".stock-chart img, .article-body img").forEach(function (img) {
+      if (img.complete && img.naturalWidth === 0 && img.currentSrc) placeholder(img);
+      else img.addEventListener("error", function () { placeholder(img); }, { once: true });
+    });
+  }
+
   document.querySelectorAll("[data-poll]").forEach(watchForNewPosts);
   copyButtons();
+  showCurrentCategory();
+  closeMoreMenuOutside();
+  watchImages();
 })();

@@ -84,8 +84,10 @@ def changed(*names):
     names = frozenset(names)
     if not names:
         return
+    # A save that cannot tell the cache fails rather than leave stale pages; once committed, a failure
+    # to bump again is logged (robust): the first bump already made the pages again.
     bump(names, notify=False)
-    transaction.on_commit(lambda: bump(names, notify=True))
+    transaction.on_commit(lambda: bump(names, notify=True), robust=True)
 
 
 def bump(names, *, notify):

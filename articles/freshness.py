@@ -18,19 +18,26 @@ bumping one is one write, never a scan of keys. A change bumps at once and again
 transaction commits; a page is not stored if a version it shows was bumped while it was being made,
 so a page made from rows as they were before a commit is never kept.
 
+When CDN_PURGE_URL is set, each committed change also tells the CDN which URLs to purge (`purge_cdn`).
+
 Nothing is written when a scheduled post's time arrives, so the time of the next scheduled post is
 kept too (NEXT_SCHEDULED_KEY): a cached page is not served at or after it, and the first request
 then bumps the scopes of the posts that went live (`catch_up`).
 """
 
 import datetime
+import json
+import logging
 import math
 import secrets
 import time
+import urllib.request
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Min
+from django.urls import reverse
 from taggit.models import Tag
 
 from .models import Category, Post, Source, Stock, StockChart, TaggedPost
@@ -39,8 +46,9 @@ GENERATION = "all"
 SITE = "posts"
 VERSION_PREFIX = "articles:version:"
 NEXT_SCHEDULED_KEY = "articles:next-scheduled"
-# Each change is also sent here when it commits (the CDN purge hook), as the set of versions bumped.
-listeners = []
+PURGE_TIMEOUT_SECONDS = 5
+
+logger = logging.getLogger(__name__)
 
 
 def scope(kind, pk):
@@ -92,9 +100,47 @@ def changed(*names):
 
 def bump(names, *, notify):
     cache.set_many({key: new_token() for key in version_keys(names)}, timeout=None)
-    if notify:
-        for listener in listeners:
-            listener(names)
+    if notify and settings.CDN_PURGE_URL:
+        purge_cdn(names)
+
+
+def purge_cdn(names):
+    """Tell the CDN (settings.CDN_PURGE_URL) which pages the versions `names` changed: one POST of JSON,
+    {"urls": [absolute URLs]}, or {"all": true} for the generation. A CDN that does not answer is logged
+    and left to expire its copies (SHARED_CACHE_SECONDS); the write has committed either way."""
+    body = {"all": True} if GENERATION in names else {"urls": sorted(purge_urls(names))}
+    request = urllib.request.Request(
+        settings.CDN_PURGE_URL,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        urllib.request.urlopen(request, timeout=PURGE_TIMEOUT_SECONDS).close()
+    except OSError as error:
+        logger.warning("CDN purge of %s failed: %s", body, error)
+
+
+def purge_urls(names):
+    """The absolute URLs of the pages showing the versions `names` (the table above), from a few queries."""
+    ids = {}
+    for name in names:
+        kind, _, pk = name.partition(":")
+        ids.setdefault(kind, set()).add(pk)
+    paths = set()
+    if SITE in ids:
+        paths.update(reverse(route) for route in ("articles:home", "articles:latest", "articles:sitemap_index"))
+        paths.update(reverse("articles:feed", kwargs={"format": fmt}) for fmt in ("rss", "atom"))
+        paths.add(reverse("articles:sitemap", kwargs={"section": "news"}))
+    for post in Post.objects.filter(pk__in=ids.get("post", ())).only("slug", "info_code"):
+        paths.add(post.get_absolute_url())
+        if post.info_code:
+            paths.add(f"{reverse('articles:share')}?infoCode={post.info_code}")
+    for kind, model in [("category", Category), ("source", Source), ("tag", Tag), ("stock", Stock)]:
+        for obj in model.objects.filter(pk__in=ids.get(kind, ())):
+            url = obj.get_absolute_url() if kind != "tag" else reverse("articles:tag_detail", kwargs={"slug": obj.slug})
+            paths.update([url, f"{url}rss.xml", f"{url}atom.xml"])
+    return {f"{settings.SITE_URL}{path}" for path in paths}
 
 
 def site_changed():

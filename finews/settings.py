@@ -198,6 +198,8 @@ CACHES = {
 # (Cache-Control s-maxage): they are not told of changes, so this is how stale they may be.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 24 * 60 * 60)
 SHARED_CACHE_SECONDS = env_int("SHARED_CACHE_SECONDS", 5)
+# A CDN's purge endpoint: each committed change POSTs it the URLs it changed (articles/freshness.py).
+CDN_PURGE_URL = os.environ.get("CDN_PURGE_URL", "")
 
 # Failed admin logins are counted by django-axes (FinewsAxesBackend first, so a locked-out login
 # never reaches the password check): after LOGIN_FAILURE_LIMIT failures for one username from one

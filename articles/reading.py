@@ -6,9 +6,15 @@ and URLs sit on this module; it sits on the models, and imports none of them.
 - **Scopes**: the one table (`SCOPES`) of what a category, source, tag or stock listing is: how its
   URL finds the object, its canonical spelling, heading, description and feeds. One listing view
   and one feed class serve all four.
-- **Cache policy**: how long browsers and shared caches may keep each kind of page (`MAX_AGE`),
+- **Cache policy**: how long browsers and shared caches may keep each kind of page (`MAX_AGE`,
+  settings.SHARED_CACHE_SECONDS), the whole-page cache of anonymous reader pages (`page_cache`),
   how long rendered fragments live, and the site state that keys what depends on other posts.
-- **Decorators and links**: `reader_page` (Cache-Control, ETag, 304), `set_last_modified`,
+- **Invalidation, the rule in one place** (articles/freshness.py has the table): a cached page is
+  stored with the versions of what it shows (`depends_on`: the site's posts, or its post, category,
+  source, tag or stock, and always the generation) and served only while none has been bumped and
+  no scheduled post has gone live since. Writes bump them (signals, the importer); anything else
+  that changes what readers see calls `site_changed()` or `scope_changed(kind, pk)`.
+- **Decorators and links**: `reader_page` (page cache, Cache-Control, ETag, 304), `set_last_modified`,
   `site_url` (reverse() once per process), `feed_links` and `absolute_url`.
 """
 
@@ -34,7 +40,7 @@ from taggit.models import Tag
 
 from . import freshness
 from .models import Category, Post, Source, Stock, StockChart, category_slug_key
-from .routing import WROTE_COOKIE, replica_reads
+from .routing import WROTE_COOKIE, replica_reads, sticky_seconds
 
 # What other parts call when something readers see changes without a post being saved (a banner on
 # every page, a scope's heading): the rule is in articles/freshness.py.
@@ -270,8 +276,10 @@ def page_cache(respond):
             if names is None or response.status_code == 404:
                 names = {freshness.SITE}
             versions = freshness.versions({freshness.GENERATION, *names})
-            # Not kept if what it shows changed while it was being made: it may show the rows before.
-            if not freshness.changed_since(versions.values(), started):
+            # Not kept if what it shows changed while it was being made (it may show the rows before), or,
+            # read from a replica, within the most that replica can be behind.
+            lag = sticky_seconds() if settings.DATABASE_REPLICAS else 0
+            if not freshness.changed_since(versions.values(), started - lag):
                 if hasattr(response, "render"):  # a TemplateResponse (the sitemaps)
                     response.render()
                 if response.status_code == 200 and not response.has_header("ETag"):

@@ -15,6 +15,7 @@ from taggit.models import Tag
 
 from articles import freshness, reading
 from articles.models import Category, Market, Post, Source, Stock
+from articles.routing import sticky_seconds
 
 from .test_import_command import post_text, run, write
 
@@ -357,3 +358,15 @@ def test_the_page_cache_can_be_turned_off(client, posts, settings):
     get(client, "/")
 
     assert "X-Page-Cache" not in get(client, "/")
+
+
+def test_with_replicas_a_page_changed_within_their_lag_is_served_but_not_kept(client, posts, settings):
+    settings.DATABASE_REPLICAS = ["replica"]  # the lag rule only; reads stay on the test database
+    url = posts[0].get_absolute_url()  # its versions were bumped a moment ago, when it was made
+
+    get(client, url)
+    assert not cached(client, url)
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=sticky_seconds() + 1)):
+        get(client, url)
+        assert cached(client, url)

@@ -370,3 +370,18 @@ def test_with_replicas_a_page_changed_within_their_lag_is_served_but_not_kept(cl
     with time_machine.travel(timezone.now() + datetime.timedelta(seconds=sticky_seconds() + 1)):
         get(client, url)
         assert cached(client, url)
+
+
+def test_reader_pages_vary_on_nothing_and_a_page_varying_on_another_header_is_not_kept(client, posts):
+    # The same for every reader: requests whose cookies could matter bypass every cache instead.
+    assert "Vary" not in get(client, "/")
+
+    @reading.reader_page("listing")
+    def by_language(request):
+        response = HttpResponse("hi")
+        response["Vary"] = "Accept-Language"
+        return response
+
+    by_language(RequestFactory().get("/by-language/"))
+
+    assert by_language(RequestFactory().get("/by-language/"))["X-Page-Cache"] == "miss"

@@ -13,8 +13,8 @@ request for any page showing it is made again, and pages showing none of it stay
   its posts (neighbours in a category, related posts by stock or tag). Bumped by a post in it,
   before or after the change (a post moved out of a category changes that category too).
 
-A version is the time of its last bump (and a random part), under its own key, kept without expiry:
-bumping one is one write, never a scan of keys. A change bumps at once and again when its
+A version is the time of its last bump (and a random part), under its own key, kept twice as long as
+a page may be: bumping one is one write, never a scan of keys. A change bumps at once and again when its
 transaction commits; a page is not stored if a version it shows was bumped while it was being made,
 so a page made from rows as they were before a commit is never kept.
 
@@ -67,7 +67,7 @@ def versions(names):
     found = cache.get_many(list(keys))
     missing = {key: new_token(0.0) for key in keys if key not in found}
     if missing:
-        cache.set_many(missing, timeout=None)
+        cache.set_many(missing, timeout=version_seconds())
         found.update(missing)
     return {name: found[key] for key, name in keys.items()}
 
@@ -75,6 +75,12 @@ def versions(names):
 def key_part(names):
     """A cache-key part that changes whenever any of the versions `names` does."""
     return "-".join(token[1] for token in versions(names).values())
+
+
+def version_seconds():
+    """How long a version is kept: longer than any page stored with it lives (PAGE_CACHE_SECONDS), so one
+    that expired can hold no page; one per post ever shown would otherwise fill the cache."""
+    return 2 * max(settings.PAGE_CACHE_SECONDS, 3600)
 
 
 def new_token(moment=None):
@@ -99,7 +105,7 @@ def changed(*names):
 
 
 def bump(names, *, notify):
-    cache.set_many({key: new_token() for key in version_keys(names)}, timeout=None)
+    cache.set_many({key: new_token() for key in version_keys(names)}, timeout=version_seconds())
     if notify and settings.CDN_PURGE_URL:
         purge_cdn(names)
 

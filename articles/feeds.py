@@ -13,10 +13,12 @@ from django.utils.encoding import escape_uri_path
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 
+from . import freshness
 from .reading import (
     LINKED_FRAGMENT_SECONDS,
     SCOPES,
     absolute_url,
+    depends_on,
     reader_page,
     scoped_posts,
     set_last_modified,
@@ -103,6 +105,8 @@ def feed(request, format, **kwargs):
     A feed shows other posts, so, like the home page's blocks, its XML is kept under the site's
     last change and built again only after something changed.
     """
+    # Its XML is kept under the site's versions, so the page depends on every post too.
+    depends_on(request, freshness.SITE)
     state = site_state(request)
     key = f"feed:{escape_uri_path(request.path)}:{state.key}"
     xml = cache.get(key)

@@ -6,14 +6,24 @@ and URLs sit on this module; it sits on the models, and imports none of them.
 - **Scopes**: the one table (`SCOPES`) of what a category, source, tag or stock listing is: how its
   URL finds the object, its canonical spelling, heading, description and feeds. One listing view
   and one feed class serve all four.
-- **Cache policy**: how long browsers and shared caches may keep each kind of page (`MAX_AGE`),
+- **Cache policy**: how long browsers and shared caches may keep each kind of page (`MAX_AGE`,
+  settings.SHARED_CACHE_SECONDS), the whole-page cache of anonymous reader pages (`page_cache`),
   how long rendered fragments live, and the site state that keys what depends on other posts.
-- **Decorators and links**: `reader_page` (Cache-Control, ETag, 304), `set_last_modified`,
+- **Invalidation, the rule in one place** (articles/freshness.py has the table): a cached page is
+  stored with the versions of what it shows (`depends_on`: the site's posts, or its post, category,
+  source, tag or stock, and always the generation) and served only while none has been bumped and
+  no scheduled post has gone live since. Writes bump them (signals, the importer); anything else
+  that changes what readers see calls `site_changed()` or `scope_changed(kind, pk)`.
+- **Decorators and links**: `reader_page` (page cache, Cache-Control, ETag, 304), `set_last_modified`,
   `site_url` (reverse() once per process), `feed_links` and `absolute_url`.
 """
 
 import datetime
 import hashlib
+import pickle
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache, wraps
@@ -25,14 +35,20 @@ from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.cache import patch_cache_control
+from django.utils.cache import cc_delim_re, patch_cache_control, set_response_etag
 from django.utils.http import http_date
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import conditional_page
 from taggit.models import Tag
 
+from . import freshness
 from .models import Category, Post, Source, Stock, StockChart, category_slug_key
-from .routing import replica_reads
+from .routing import WROTE_COOKIE, replica_reads, sticky_seconds
+
+# What other parts call when something readers see changes without a post being saved (a banner on
+# every page, a scope's heading): the rule is in articles/freshness.py.
+site_changed = freshness.site_changed
+scope_changed = freshness.scope_changed
 
 # Cache policy, in one place. Seconds browsers and shared caches may keep each kind of reader
 # response (Cache-Control: public, max-age); pages also answer conditional GETs with 304.
@@ -45,14 +61,24 @@ MAX_AGE = {
     "robots": 86400,
     "new_posts": 15,  # the listing's "N 条新资讯" poll
 }
-# Fragments keyed by their post's updated_at (a headline, an article's own HTML) change only when the
-# post does; this bounds how long they show a renamed category, source or stock.
+# Whole pages (reader_page) are kept for settings.PAGE_CACHE_SECONDS, served only while what they show is
+# unchanged (articles/freshness.py); a 404 for at most NOT_FOUND_SECONDS. Shared caches (nginx, a CDN)
+# may keep a page settings.SHARED_CACHE_SECONDS and serve it STALE_SECONDS longer while refetching it.
+NOT_FOUND_SECONDS = 10
+# Pages each process also keeps a copy of (LocalPages), the most recently served first.
+LOCAL_PAGES = 128
+# Requests with a cookie the page could depend on bypass the page cache, so a page may vary on Cookie.
+VARY_KEPT = {"", "cookie", "accept-encoding"}
+STALE_SECONDS = 30
+# Fragments keyed by their post's updated_at and the generation (a headline, an article's own HTML)
+# change only when the post or a name does; this only bounds how long an unused one lingers.
 FRAGMENT_SECONDS = 600
-# Fragments built from other posts are keyed by the site's last change; this bounds what a hard
-# delete, which does not move it, leaves behind.
+# Fragments built from other posts are keyed by the site's versions (SiteState.key), which every
+# change moves; this only bounds how long an unused one lingers.
 LINKED_FRAGMENT_SECONDS = 60
-# The site state (menu and last change) is read from the database at most this often per cache.
-SITE_STATE_SECONDS = 1
+# The site state (menu and last change) is kept under the site's versions; this bounds how long one
+# nobody asks for any more lingers.
+SITE_STATE_SECONDS = 600
 # The rendered category menu's key names everything it shows (SiteState.menu_key), so a cached menu
 # is never stale; this only bounds how long one nobody asks for any more lingers.
 MENU_SECONDS = 600
@@ -99,10 +125,12 @@ class MenuCategory(NamedTuple):
 
 @dataclass
 class SiteState:
-    """The category menu and when anything readers see last changed (None before the first post)."""
+    """The category menu, when anything readers see last changed (None before the first post), and the
+    versions of the site (freshness.GENERATION, freshness.SITE) it was read under."""
 
     categories: list[MenuCategory]
     last_change: datetime.datetime | None
+    versions: str = ""
     by_slug: dict = field(init=False, repr=False)
     menu_key: str = field(init=False)
 
@@ -115,8 +143,8 @@ class SiteState:
 
     @property
     def key(self):
-        """A cache-key part that changes whenever pages may have."""
-        return self.last_change.timestamp() if self.last_change else 0
+        """A cache-key part that changes whenever any post, category, source, tag or stock does."""
+        return self.versions
 
     def category(self, slug):
         """The category spelled `slug` in any case, or None."""
@@ -124,19 +152,22 @@ class SiteState:
 
 
 def site_state(request=None):
-    """The SiteState, from one query made at most once a second per cache, read once per request.
+    """The SiteState, read once per request, from one query made again only after a change.
 
-    Last-Modified has one-second resolution, so a second-old value loses nothing, and a new or
-    renamed category reaches the menu within a second without any invalidation code.
+    It is cached under the site's versions (articles/freshness.py), so any change to posts, the
+    menu or names reads it again, and until the next scheduled post goes live, which changes
+    last_change without a write.
     """
     state = getattr(request, "site_state", None)
     if state is None:
-        state = cache.get(SITE_STATE_KEY)
+        versions = freshness.key_part([freshness.GENERATION, freshness.SITE])
+        key = f"{SITE_STATE_KEY}:{versions}"
+        state = cache.get(key)
         if state is None:
             rows = list(Category.objects.annotate(last_change=Post.objects.last_change_expression()))
             categories = [MenuCategory(c.pk, c.slug, c.name, c.description, c.get_absolute_url()) for c in rows]
-            state = SiteState(categories, rows[0].last_change if categories else None)
-            cache.set(SITE_STATE_KEY, state, SITE_STATE_SECONDS)
+            state = SiteState(categories, rows[0].last_change if categories else None, versions)
+            cache.set(key, state, state_seconds())
         if request is not None:
             request.site_state = state
     return state
@@ -164,26 +195,180 @@ def reader_methods(view):
     return answer
 
 
+def state_seconds():
+    """How long a SiteState may be kept: SITE_STATE_SECONDS, or less when a scheduled post goes live sooner."""
+    scheduled = cache.get(freshness.NEXT_SCHEDULED_KEY)
+    if scheduled is None:
+        return 1
+    return max(1, int(min(SITE_STATE_SECONDS, scheduled - time.time())))
+
+
 def reader_page(kind):
-    """Public caching for MAX_AGE[kind] seconds, an ETag of the content and 304 answers to conditional GETs;
-    reads from a replica when there are replicas (articles/routing.py); GET and HEAD only (`reader_methods`).
+    """A reader page: kept whole in the page cache for anonymous readers, public caching for MAX_AGE[kind]
+    seconds, an ETag of the content and 304 answers to conditional GETs; reads from a replica when there
+    are replicas (articles/routing.py); GET and HEAD only (`reader_methods`).
 
     The view sets Last-Modified to the site's last change; browsers send If-None-Match too, which
-    Django checks first, so for them the content's ETag decides.
+    Django checks first, so for them the content's ETag decides. The view names what its page shows
+    with `depends_on()`; a page naming nothing depends on every post (`freshness.SITE`).
     """
     max_age = MAX_AGE[kind]
 
     def decorate(view):
         @wraps(view)
-        def cached(request, *args, **kwargs):
+        def respond(request, *args, **kwargs):
             response = view(request, *args, **kwargs)
             if response.status_code == 200 and not response.has_header("Cache-Control"):
-                patch_cache_control(response, public=True, max_age=max_age)
+                patch_cache_control(
+                    response,
+                    public=True,
+                    max_age=max_age,
+                    s_maxage=min(max_age, settings.SHARED_CACHE_SECONDS),
+                    stale_while_revalidate=STALE_SECONDS,
+                )
             return response
 
-        return replica_reads(reader_methods(conditional_page(cached)))
+        return replica_reads(reader_methods(conditional_page(page_cache(respond))))
 
     return decorate
+
+
+def depends_on(request, *names):
+    """Record that the page being made shows the versions `names` (freshness.scope(kind, pk), or
+    freshness.SITE); with none, the page shows nothing that changes but the generation (robots.txt)."""
+    if getattr(request, "page_versions", None) is None:
+        request.page_versions = set()
+    request.page_versions.update(names)
+
+
+def may_use_page_cache(request):
+    """Whether the request may be answered from, and fill, the page cache: a GET or HEAD with no session,
+    CSRF or just-wrote cookie and no credentials. The page of such a request is the same for everyone."""
+    return (
+        settings.PAGE_CACHE_SECONDS > 0
+        and request.method in ("GET", "HEAD")
+        and not {settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME, WROTE_COOKIE}.intersection(request.COOKIES)
+        and "HTTP_AUTHORIZATION" not in request.META
+    )
+
+
+def page_cache_seconds(response):
+    """How long the page cache may keep `response`, or 0 when it must not: a page or redirect for
+    PAGE_CACHE_SECONDS, a 404 for NOT_FOUND_SECONDS, anything else (a 400, a 500) never; nor a response
+    setting a cookie, marked private or no-store, or varying on a header other than Cookie (bypassed)."""
+    seconds = {200: settings.PAGE_CACHE_SECONDS, 301: settings.PAGE_CACHE_SECONDS, 302: settings.PAGE_CACHE_SECONDS}
+    seconds[404] = min(NOT_FOUND_SECONDS, settings.PAGE_CACHE_SECONDS)
+    control = response.get("Cache-Control", "")
+    if (
+        response.cookies
+        or response.streaming
+        or any(word in control for word in ("private", "no-store", "no-cache"))
+        or {header.strip().lower() for header in cc_delim_re.split(response.get("Vary", ""))} - VARY_KEPT
+    ):
+        return 0
+    return seconds.get(response.status_code, 0)
+
+
+def page_key(request):
+    address = f"{request.get_host()}{request.get_full_path()}"
+    # The entry's layout is in the key: a deploy that changes it starts with an empty page cache.
+    return "articles:page:3:" + hashlib.md5(address.encode(), usedforsecurity=False).hexdigest()
+
+
+def still_true(versions):
+    """Whether a page stored with `versions` may be served: none of them bumped, and no scheduled post gone
+    live since (articles/freshness.py). One read of the shared cache."""
+    wanted = freshness.version_keys(versions)
+    current = cache.get_many([*wanted, freshness.NEXT_SCHEDULED_KEY])
+    next_scheduled = current.pop(freshness.NEXT_SCHEDULED_KEY, None)
+    if next_scheduled is None or next_scheduled <= time.time():
+        return False
+    return all(current.get(key) == versions[name] for key, name in wanted.items())
+
+
+class LocalPages:
+    """The pages this process served last, pickled, with their versions and expiry: a hit then reads only
+    the versions from the shared cache (Redis), not the whole page (about 100 KB for the home page)."""
+
+    def __init__(self, size):
+        self.size = size
+        self.pages = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            found = self.pages.get(key)
+            if found is not None:
+                self.pages.move_to_end(key)
+        if found is None or found[0] <= time.time():
+            return None
+        return found[1], pickle.loads(found[2])
+
+    def put(self, key, expires, versions, response):
+        pickled = pickle.dumps(response, pickle.HIGHEST_PROTOCOL)
+        with self.lock:
+            self.pages[key] = (expires, versions, pickled)
+            self.pages.move_to_end(key)
+            while len(self.pages) > self.size:
+                self.pages.popitem(last=False)
+
+
+local_pages = LocalPages(LOCAL_PAGES)
+
+
+def stored_page(key):
+    """The page stored under `key` if it may still be served, from this process's copy or the shared cache."""
+    for source in ("local", "shared"):
+        if source == "local":
+            entry = local_pages.get(key)
+        else:
+            entry = cache.get(key)
+            if entry is not None:
+                local_pages.put(key, entry[2], entry[0], entry[1])
+                entry = entry[:2]
+        if entry is not None and still_true(entry[0]):
+            return entry[1]
+    return None
+
+
+def page_cache(respond):
+    """The whole-page cache: a page is stored with the versions it depends on (freshness) and served while
+    they are all unchanged and no scheduled post has gone live since; a hit makes no query."""
+
+    @wraps(respond)
+    def serve(request, *args, **kwargs):
+        if not may_use_page_cache(request):
+            return respond(request, *args, **kwargs)
+        key = page_key(request)
+        response = stored_page(key)
+        if response is not None:
+            response.headers["X-Page-Cache"] = "hit"
+            return response
+        freshness.catch_up()
+        request.page_versions = None
+        started = time.time()
+        response = respond(request, *args, **kwargs)
+        seconds = page_cache_seconds(response)
+        if seconds:
+            names = request.page_versions
+            if names is None or response.status_code == 404:
+                names = {freshness.SITE}
+            versions = freshness.versions({freshness.GENERATION, *names})
+            # Not kept if what it shows changed while it was being made (it may show the rows before), or,
+            # read from a replica, within the most that replica can be behind.
+            lag = sticky_seconds() if settings.DATABASE_REPLICAS else 0
+            if not freshness.changed_since(versions.values(), started - lag):
+                if hasattr(response, "render"):  # a TemplateResponse (the sitemaps)
+                    response.render()
+                if response.status_code == 200 and not response.has_header("ETag"):
+                    set_response_etag(response)
+                expires = time.time() + seconds
+                cache.set(key, (versions, response, expires), seconds)
+                local_pages.put(key, expires, versions, response)
+        response.headers["X-Page-Cache"] = "miss"
+        return response
+
+    return serve
 
 
 def set_last_modified(response, moment):
@@ -300,11 +485,19 @@ def page_rows(posts):
 def post_items(rows, hide_category=False):
     """The list items of `rows` (published posts; pk and updated_at suffice) as HTML, in order.
 
-    A headline changes only when its post does, so each item is cached under the post's id and
-    updated_at and rendering a page costs a cache lookup; misses are fetched and rendered together.
-    A category, source or stock renamed meanwhile shows in old items after FRAGMENT_SECONDS.
+    A headline changes only when its post does (its version, articles/freshness.py: an edit, its stocks)
+    or a name it shows (the generation), so each item is cached under the post's id, updated_at and
+    those versions, and rendering a page costs two cache lookups; misses are fetched and rendered together.
     """
-    keys = {row.pk: f"post-item:{row.pk}:{row.updated_at.timestamp()}:{int(hide_category)}" for row in rows}
+    versions = freshness.versions([freshness.GENERATION, *(freshness.scope("post", row.pk) for row in rows)])
+    generation = versions[freshness.GENERATION][1]
+    keys = {
+        row.pk: (
+            f"post-item:{row.pk}:{row.updated_at.timestamp()}:{generation}"
+            f":{versions[freshness.scope('post', row.pk)][1]}:{int(hide_category)}"
+        )
+        for row in rows
+    }
     # The whole list is also kept under a digest of its items: one lookup instead of thirty while
     # no post on the page changes or moves.
     list_key = "post-items:" + hashlib.md5("|".join(keys.values()).encode(), usedforsecurity=False).hexdigest()

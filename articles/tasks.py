@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
-from articles import images
+from articles import freshness, images
 from articles.models import Post
 
 logger = logging.getLogger(__name__)
@@ -82,6 +82,7 @@ def refresh_images(post_id):
         files = images.make_files(post, source_name, post.lead_image.storage, known=previous)
         # A new updated_at renews the post's cached pages, which then link the new files.
         Post.objects.filter(pk=post.pk).update(image_files=files, updated_at=timezone.now())
+        freshness.posts_changed([post.pk])
     return sorted(previous - images.file_names(files))
 
 

@@ -23,6 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.http import urlencode
 
+from . import freshness
 from .context_processors import site
 from .models import Post
 from .pagination import BadCursor, Cursor, KeysetPaginator, parse_id
@@ -32,6 +33,7 @@ from .reading import (
     PER_PAGE,
     SCOPES,
     absolute_url,
+    depends_on,
     feed_links,
     find_category,
     page_rows,
@@ -86,6 +88,7 @@ def listing(request, scope=None, **kwargs):
     stock's, found and described by its entry in reading.SCOPES. A URL spelling the object other
     than its canonical way (another case) redirects there."""
     if scope is None:
+        depends_on(request, freshness.SITE)
         return render_listing(
             request,
             scoped_posts(),
@@ -96,6 +99,7 @@ def listing(request, scope=None, **kwargs):
         )
     scope = SCOPES[scope]
     obj = scope.find(request, **kwargs)
+    depends_on(request, freshness.scope(scope.kind, obj.pk))
     if scope.url_kwargs(obj) != kwargs:
         return redirect(scope.url(obj), permanent=True)
     return render_listing(
@@ -153,6 +157,7 @@ def category_sections(state):
 @reader_page("listing")
 def home(request):
     """The newest posts, then each category's five newest, categories with the freshest news first."""
+    depends_on(request, freshness.SITE)
     newest = list(page_rows(scoped_posts().order_by("-published_at", "-pk"))[:PER_PAGE])
     state = site_state(request)
     context = {
@@ -183,6 +188,7 @@ def search(request):
     can only be looked for post by post, so the search gets SEARCH_TIMEOUT_MS and, past it, asks
     for a more specific word instead of tying up the database.
     """
+    depends_on(request, freshness.SITE)
     words = request.GET.get("q", "").split()[:SEARCH_WORDS]
     if not words:
         return render(request, "articles/search.html", {"heading": "搜索"})
@@ -242,8 +248,10 @@ def article_links(post, stock_ids, tag_ids):
 
 def article_fragments(post):
     """The article's own HTML (its head tags and the <article>) and the stock and tag ids the
-    related posts need, cached until the post changes: edits, charts, tags and stocks all save it."""
-    key = f"article:{post.pk}:{post.updated_at.timestamp()}"
+    related posts need, cached until the post changes (its version: an edit, its charts, tags and
+    stocks) or a name it shows does (the generation)."""
+    versions = freshness.key_part([freshness.GENERATION, freshness.scope("post", post.pk)])
+    key = f"article:{post.pk}:{post.updated_at.timestamp()}:{versions}"
     fragments = cache.get(key)
     if fragments is None:
         prefetch_related_objects([post], "charts", "tags", "stocks")
@@ -283,6 +291,14 @@ def article_links_html(request, post, article):
 
 def render_article(request, post, **context):
     article = article_fragments(post)
+    # Its neighbours are in its category, its related posts in its stocks and tags.
+    depends_on(
+        request,
+        freshness.scope("post", post.pk),
+        freshness.scope("category", post.category_id),
+        *(freshness.scope("stock", pk) for pk in article["stock_ids"]),
+        *(freshness.scope("tag", pk) for pk in article["tag_ids"]),
+    )
     context = {"post": post, "article": article, "links": article_links_html(request, post, article), **context}
     return render(request, "articles/post_detail.html", context)
 
@@ -297,6 +313,7 @@ def post_detail(request, slug):
     if post is None:
         if slug.lower() not in found:
             raise Http404("没有这篇文章")
+        depends_on(request, freshness.scope("post", found[slug.lower()].pk))
         return redirect(found[slug.lower()], permanent=True)
     response = render_article(request, post, current_category=post.category_id)
     return set_last_modified(response, site_state(request).last_change)
@@ -323,8 +340,7 @@ def legacy_post(request, key, **_category_and_date):
     return redirect(post, permanent=True)
 
 
-@replica_reads
-@reader_methods
+@reader_page("article")
 def share(request):
     """`/html_News/NewsShare.html?infoCode=NW…`, the links readers shared: 301 to the article.
 
@@ -339,6 +355,7 @@ def share(request):
     if post is None:
         message = f"找不到编号为 {code} 的文章，它可能已下线或链接有误。"
         return render(request, "404.html", {"message": message}, status=404)
+    depends_on(request, freshness.scope("post", post.pk))
     return redirect(post, permanent=True)
 
 
@@ -351,6 +368,7 @@ def server_error(request):
 @reader_page("robots")
 def robots_txt(request):
     """Crawlers: keep out of the admin, previews and the JSON API; here are the sitemaps."""
+    depends_on(request)  # nothing but the generation
     lines = ["User-agent: *"]
     private = (site_url("admin:index"), "/preview/", site_url("articles:search"), "/api/")
     lines += [f"Disallow: {path}" for path in private]
@@ -370,9 +388,11 @@ def new_posts(request):
     try:
         cursor = Cursor.parse(request.GET.get("after", ""))
         kind, _, pk = request.GET.get("scope", "").partition(":")
-        posts = scoped_posts(kind or None, parse_id(pk) if kind else None).newer_than(cursor.published_at, cursor.pk)
+        pk = parse_id(pk) if kind else None
+        posts = scoped_posts(kind or None, pk).newer_than(cursor.published_at, cursor.pk)
     except ValueError:
         return JsonResponse({"error": "after 须为列表游标，scope 须为 category/source/tag/stock:编号"}, status=400)
+    depends_on(request, freshness.scope(kind, pk) if kind else freshness.SITE)
     count = posts[: NEW_POSTS_CAP + 1].count()
     data = {"count": count, "capped": count > NEW_POSTS_CAP}
     if request.GET.get("items") and 0 < count <= PER_PAGE:

@@ -418,7 +418,8 @@ def test_saving_without_a_change_to_what_the_card_shows_queues_no_job(
     with django_capture_on_commit_callbacks() as callbacks:
         post.body = "<p>只改正文</p>"
         post.save()
-    assert callbacks == []
+    # What remains is the page cache's bookkeeping (articles/freshness.py).
+    assert [callback for callback in callbacks if callback.__module__ == "articles.tasks"] == []
 
 
 @pytest.mark.parametrize("font", [DEJAVU, "/nonexistent/font.ttf"])

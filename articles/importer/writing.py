@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from taggit.models import Tag
 
+from articles import freshness
 from articles.models import Category, OriginalFile, Post, Source, Stock, StockChart, TaggedPost, category_slug_key
 from articles.slugs import unique_slug
 from articles.tasks import queue_imported
@@ -280,7 +281,19 @@ def _create(candidates, lookups, now, *, check_slugs):
     pairs = list(zip(candidates, ids, strict=True))
     _create_charts(pairs)
     _create_related(pairs, lookups, now)
+    freshness.changed(freshness.SITE, *(name for candidate in candidates for name in _scopes(candidate.post, lookups)))
+    freshness.note_scheduled([row["published_at"] for row in rows if row["status"] == Post.Status.PUBLISHED])
     return [candidate.outcome(Status.CREATED) for candidate in candidates]
+
+
+def _scopes(post, lookups):
+    """The versions of cached pages a parsed post shows on (articles/freshness.py), from the lookups."""
+    related = _related(post, lookups)
+    names = [freshness.scope("category", lookups.category(post))]
+    names += [freshness.scope("source", lookups.source(post))] if post.source else []
+    names += [freshness.scope("tag", pk) for pk in related["tags"]]
+    names += [freshness.scope("stock", pk) for pk in related["stocks"]]
+    return names
 
 
 def _imported_values(post, lookups):
@@ -371,17 +384,27 @@ def _update(pairs, lookups, now):
     if not pairs:
         return []
     stored = _stored_related([post.pk for _, post in pairs])
-    changed, same = [], []
+    changed, same, scopes = [], [], []
     for candidate, post in pairs:
         values = _imported_values(candidate.post, lookups)
         related = _related(candidate.post, lookups)
         if post.differs_from(values) or related != stored[post.pk]:
+            # Pages it showed on before (its category and source as loaded, its tags and stocks as stored) change too.
+            category_id, source_id = post._loaded_scopes
+            scopes += [freshness.scope("post", post.pk), freshness.scope("category", category_id)]
+            scopes += [freshness.scope("source", source_id)] if source_id else []
+            scopes += [freshness.scope("tag", pk) for pk in stored[post.pk]["tags"]]
+            scopes += [freshness.scope("stock", pk) for pk in stored[post.pk]["stocks"]]
+            scopes += _scopes(candidate.post, lookups)
             for name, value in values.items():
                 setattr(post, name, value)
             post.imported_at = post.updated_at = now
             changed.append((candidate, post, related["charts"] != stored[post.pk]["charts"]))
         else:
             same.append((candidate, post))
+    if changed:
+        freshness.changed(freshness.SITE, *scopes)
+        freshness.note_scheduled([post.published_at for _, post, _ in changed if post.status == Post.Status.PUBLISHED])
     return _write_changed(changed, lookups, now) + _refresh_files(same, now)
 
 

@@ -202,8 +202,6 @@ def site_environment(args, tmp):
         "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(ROOT)]),
     }
     os.environ.update(env)
-    # This process publishes the mixed run's posts: its writes must reach the cached site's cache.
-    os.environ["CACHE_URL"] = args.page_cache_url
     sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
     return env
 
@@ -213,6 +211,8 @@ def main():
     tmp = Path(tempfile.mkdtemp(prefix="finews-bench-"))
     tmp.chmod(0o755)  # nginx's workers run as an unprivileged user
     env = site_environment(args, tmp)
+    # This process publishes the mixed run's posts: its writes must reach the cached site's cache.
+    os.environ["CACHE_URL"] = args.page_cache_url
     prepare_database(args, env)
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
     targets = pick_targets()

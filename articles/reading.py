@@ -142,6 +142,12 @@ def site_state(request=None):
     return state
 
 
+def forget_site_state():
+    """Read the site state afresh on the next request: after a write readers must see at once (an
+    ingest), rather than up to SITE_STATE_SECONDS later."""
+    cache.delete(SITE_STATE_KEY)
+
+
 def reader_page(kind):
     """Public caching for MAX_AGE[kind] seconds, an ETag of the content and 304 answers to conditional GETs;
     reads from a replica when there are replicas (articles/routing.py).

@@ -21,11 +21,12 @@ ABOVE_MODELS = [
     "articles.templatetags",
     "articles.context_processors",
     "articles.admin",
+    "articles.api",
     "articles.forms",
     "articles.importer",
     "articles.management",
 ]
-VIEW_MODULES = ["articles.views", "articles.feeds", "articles.sitemaps"]
+VIEW_MODULES = ["articles.views", "articles.feeds", "articles.sitemaps", "articles.api"]
 
 
 def module_name(path):

@@ -124,8 +124,9 @@ class Lookups:
         return self.sources[post.source] if post.source else None
 
 
-def write_posts(candidates, lookups, *, overwrite_edited=False, force=False):
-    """Create or update the posts of one batch; each post is written whole or not at all.
+def write_posts(candidates, lookups, *, overwrite_edited=False, force=False, reason=CHANGE_REASON):
+    """Create or update the posts of one batch; each post is written whole or not at all. Their history
+    records carry `reason` ("import", or which API key ingested them).
 
     The batch is one transaction. Should the database reject it, the posts are retried one by one so
     that only the offending one fails, with the database's reason.
@@ -135,13 +136,15 @@ def write_posts(candidates, lookups, *, overwrite_edited=False, force=False):
     try:
         with transaction.atomic():
             _relax_commit()
-            return _write(candidates, lookups, overwrite_edited=overwrite_edited, force=force, optimistic=batch)
+            return _write(
+                candidates, lookups, overwrite_edited=overwrite_edited, force=force, optimistic=batch, reason=reason
+            )
     except DatabaseError as error:
         if not batch:
             return [candidates[0].outcome(Status.FAILED, f"the database rejected it: {error}".strip())]
     outcomes = []
     for candidate in candidates:
-        outcomes += write_posts([candidate], lookups, overwrite_edited=overwrite_edited, force=force)
+        outcomes += write_posts([candidate], lookups, overwrite_edited=overwrite_edited, force=force, reason=reason)
     return outcomes
 
 
@@ -175,7 +178,7 @@ def keep_latest(candidates):
     return list(latest.values()), skipped
 
 
-def _write(candidates, lookups, *, overwrite_edited, force, optimistic):
+def _write(candidates, lookups, *, overwrite_edited, force, optimistic, reason):
     """Decide each candidate's fate and write the batch.
 
     Optimistic (a whole batch): posts the read step found no row for are inserted without looking for
@@ -224,8 +227,8 @@ def _write(candidates, lookups, *, overwrite_edited, force, optimistic):
 
     now = timezone.now()
     _warn_likely_duplicates(creates)
-    outcomes += _create(creates, lookups, now, check_slugs=not optimistic)
-    outcomes += _update(updates, lookups, now)
+    outcomes += _create(creates, lookups, now, check_slugs=not optimistic, reason=reason)
+    outcomes += _update(updates, lookups, now, reason)
     return outcomes
 
 
@@ -258,7 +261,7 @@ def _warn_likely_duplicates(candidates):
         seen.setdefault(story, candidate.post.key)
 
 
-def _create(candidates, lookups, now, *, check_slugs):
+def _create(candidates, lookups, now, *, check_slugs, reason):
     if not candidates:
         return []
     ids = reserve_ids(Post, len(candidates))
@@ -275,7 +278,7 @@ def _create(candidates, lookups, now, *, check_slugs):
         for pk, candidate in zip(ids, candidates, strict=True)
     ]
     insert_rows(Post, rows)
-    _insert_history(candidates, rows, "+", now)
+    _insert_history(candidates, rows, "+", now, reason)
     queue_imported(rows)
     pairs = list(zip(candidates, ids, strict=True))
     _create_charts(pairs)
@@ -294,7 +297,7 @@ def _slug(post, *, check):
     return unique_slug(Post, base) if check else base
 
 
-def _insert_history(candidates, rows, history_type, now):
+def _insert_history(candidates, rows, history_type, now, reason):
     """The posts' history records, with the tag and chart snapshot that articles.history keeps.
 
     Each record is what simple-history's bulk_history_create makes of a post: the tracked fields' values,
@@ -308,7 +311,7 @@ def _insert_history(candidates, rows, history_type, now):
                 **{name: row[name] for name in tracked if name in row},
                 "history_date": now,
                 "history_type": history_type,
-                "history_change_reason": CHANGE_REASON,
+                "history_change_reason": reason,
                 "history_user_id": None,
                 **_snapshot(candidate.post),
             }
@@ -364,7 +367,7 @@ def _create_charts(pairs):
     )
 
 
-def _update(pairs, lookups, now):
+def _update(pairs, lookups, now, reason):
     """Update posts from their files; a post whose imported values, tags, stocks and charts are all as the
     file has them again (a --force re-import, an edit that changed nothing the post takes) is left as it
     is, with no history record: only its stored original file is brought up to date."""
@@ -382,7 +385,7 @@ def _update(pairs, lookups, now):
             changed.append((candidate, post, related["charts"] != stored[post.pk]["charts"]))
         else:
             same.append((candidate, post))
-    return _write_changed(changed, lookups, now) + _refresh_files(same, now)
+    return _write_changed(changed, lookups, now, reason) + _refresh_files(same, now)
 
 
 def _related(post, lookups):
@@ -412,14 +415,14 @@ def _stored_related(post_ids):
     return stored
 
 
-def _write_changed(changed, lookups, now):
+def _write_changed(changed, lookups, now, reason):
     if not changed:
         return []
     candidates = [candidate for candidate, _, _ in changed]
     posts = [post for _, post, _ in changed]
     Post.objects.bulk_update(posts, [*Post.IMPORTED_FIELDS, "imported_at", "updated_at"])
     rows = [instance_values(post) for post in posts]
-    _insert_history(candidates, rows, "~", now)
+    _insert_history(candidates, rows, "~", now, reason)
     queue_imported(rows)
     ids = [post.pk for post in posts]
     # Unchanged charts keep their rows.

@@ -8,11 +8,19 @@ generated from those types, so they cannot drift from the code.
 from django.conf import settings
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
+from ninja.renderers import JSONRenderer
 
 from .ingest import router as ingest_router
 from .reads import router as reads_router
 
+
+class UnicodeJSON(JSONRenderer):
+    # Chinese as UTF-8, not \u escapes: a third of the bytes, and readable in a terminal.
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
+    renderer=UnicodeJSON(),
     title=f"{settings.SITE_NAME} API",
     version="1",
     description=(

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from ninja import Router
+from ninja import Status as Answer
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 from pydantic import ValidationError as SchemaError
@@ -99,13 +100,18 @@ def ingest(request, response: HttpResponse):
     files, single = read_files(request)
     outcomes = []
     import_files(files, on_outcome=outcomes.append, reason=key.change_reason)
+    # The importer reports unreadable files first: answer in the order the posts were sent.
+    order = {}
+    for position, file in enumerate(files):
+        order.setdefault(file.path, position)
+    outcomes.sort(key=lambda outcome: order.get(outcome.path, len(order)))
     if any(outcome.status in (Status.CREATED, Status.UPDATED) for outcome in outcomes):
         forget_site_state()
     result = {"summary": summary(outcomes), "posts": describe(outcomes)}
     if single and outcomes[0].status == Status.FAILED:
         raise HttpError(400, f"{outcomes[0].path}: {outcomes[0].reason}")
     if single and outcomes[0].status == Status.CONFLICT:
-        return 409, result
+        return Answer(409, result)
     return result
 
 

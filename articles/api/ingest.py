@@ -59,6 +59,7 @@ REQUEST_BODY = {
                             "posts": {"type": "array", "minItems": 1, "maxItems": MAX_POSTS, "items": ONE_POST}
                         },
                         "required": ["posts"],
+                        "additionalProperties": False,
                     },
                 ]
             }

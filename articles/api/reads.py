@@ -25,6 +25,7 @@ from articles.html import sanitize_html
 from articles.models import STOCK_SHORTCODE, Post, Source, Stock
 from articles.pagination import BadCursor, KeysetPaginator
 from articles.reading import SCOPES, absolute_url, reader_page, scoped_posts, set_last_modified, site_state, site_url
+from articles.validators import EARLIEST_PUBLICATION, LATEST_PUBLICATION
 
 from .schemas import CategoryList, Error, PostOut, PostPage, SourcePage, StockOut, StockPage, TagPage
 
@@ -40,6 +41,13 @@ SYMBOL = re.compile(r"(\d{1,3})\.([A-Za-z0-9.\-]{1,20})")
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=f"每页条数，1–{MAX_LIMIT}")]
 Text = Annotated[str | None, Field(pattern=TEXT)]
 CursorText = Annotated[str | None, Field(pattern=CURSOR)]
+# A time as ISO 8601 (`2022-05-26`, `2022-05-26T09:30:00+08:00`); without an offset, Beijing time. Typed as
+# text and parsed here: pydantic would also take a bare number as a Unix time, which no client means.
+TIME = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+TimeText = Annotated[
+    str | None,
+    Field(pattern=TIME, description="ISO 8601 时间，不带时区时按北京时间", examples=["2022-05-26T09:30:00+08:00"]),
+]
 IdCursor = Annotated[int | None, Field(ge=0, le=2**63 - 1, description="上一页最后一项的 id")]
 
 
@@ -63,12 +71,28 @@ def filtered_posts(category, source, tag, stock, published_after, published_befo
     if stock is not None:
         posts = posts.in_scope("stock", find_stock(stock, status=400))
     if published_after is not None:
-        posts = posts.filter(published_at__gte=published_after)
+        posts = posts.filter(published_at__gte=parse_time("published_after", published_after))
     if published_before is not None:
-        posts = posts.filter(published_at__lt=published_before)
+        posts = posts.filter(published_at__lt=parse_time("published_before", published_before))
     # Full-text search (`q`) narrows here too once site search lands: a filter like the others, so that
     # its results page by the same cursors.
     return posts
+
+
+def parse_time(name, text):
+    """The moment `text` (ISO 8601, matched by TIME) names, Beijing time without an offset; HttpError 400
+    for a date that does not exist or lies outside the years posts may have."""
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        if not EARLIEST_PUBLICATION.year <= moment.year < LATEST_PUBLICATION.year:
+            raise ValueError
+    except (ValueError, OverflowError):
+        raise HttpError(
+            400, f"{name} 须为 {EARLIEST_PUBLICATION.year}–{LATEST_PUBLICATION.year - 1} 年间的 ISO 8601 时间"
+        ) from None
+    return moment
 
 
 WHAT = {"category": "栏目", "source": "来源", "tag": "标签", "stock": "股票"}
@@ -216,8 +240,8 @@ def list_posts(
     source: Text = None,
     tag: Text = None,
     stock: Annotated[str | None, Field(pattern=r"^\d{1,3}\.[A-Za-z0-9.\-]{1,20}$", examples=["116.00020"])] = None,
-    published_after: datetime.datetime | None = None,
-    published_before: datetime.datetime | None = None,
+    published_after: TimeText = None,
+    published_before: TimeText = None,
     before: CursorText = None,
     after: CursorText = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -277,7 +301,7 @@ def with_next(request, page):
     return page
 
 
-@router.get("/sources", response=SourcePage, summary="来源")
+@router.get("/sources", response={200: SourcePage, 400: Error}, summary="来源")
 @listing("listing")
 def list_sources(request, response: HttpResponse, cursor: IdCursor = None, limit: Limit = MAX_LIMIT):
     """文章的来源（发布者），按编号顺序；`next` 为下一页。"""
@@ -285,7 +309,7 @@ def list_sources(request, response: HttpResponse, cursor: IdCursor = None, limit
     return with_next(request, id_page(Source.objects.all(), cursor, limit, source_data))
 
 
-@router.get("/tags", response=TagPage, summary="标签")
+@router.get("/tags", response={200: TagPage, 400: Error}, summary="标签")
 @listing("listing")
 def list_tags(request, response: HttpResponse, cursor: IdCursor = None, limit: Limit = MAX_LIMIT):
     """全部标签，按编号顺序；`next` 为下一页。"""
@@ -293,7 +317,7 @@ def list_tags(request, response: HttpResponse, cursor: IdCursor = None, limit: L
     return with_next(request, id_page(Tag.objects.all(), cursor, limit, tag_data))
 
 
-@router.get("/stocks", response=StockPage, summary="股票")
+@router.get("/stocks", response={200: StockPage, 400: Error}, summary="股票")
 @listing("listing")
 def list_stocks(request, response: HttpResponse, cursor: IdCursor = None, limit: Limit = MAX_LIMIT):
     """文章图表展示或提及的股票，按编号顺序；`next` 为下一页。"""

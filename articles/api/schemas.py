@@ -3,7 +3,7 @@
 import datetime
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 
 class Error(Schema):
@@ -106,6 +106,9 @@ class StockPage(Schema):
 
 
 class IngestFile(Schema):
+    # A misspelt field (`txt`) is an error, not a post silently imported without it.
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(
         description="文件名，如爬虫所写：2022-05-26-202205262391921712.md；没有资讯编号的文章以其中的编号为导入键",
         examples=["2022-05-26-202205262391921712.md"],
@@ -114,6 +117,8 @@ class IngestFile(Schema):
 
 
 class IngestBatch(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     posts: list[IngestFile] = Field(description="最多 500 篇")
 
 

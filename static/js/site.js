@@ -1,4 +1,4 @@
-// finews reader pages: the "N new posts" notice on listings, and copying share links.
+// finews reader pages: the "N new posts" notice on listings, copying share links, the WeChat QR toggle.
 (function () {
   "use strict";
 
@@ -61,6 +61,18 @@
     });
   }
 
+  // On a phone the WeChat QR code waits behind its button; wider screens show it (CSS hides the button).
+  function qrToggles() {
+    document.querySelectorAll(".qr-toggle").forEach(function (button) {
+      var box = button.closest(".share-box");
+      button.addEventListener("click", function () {
+        var open = box.classList.toggle("qr-open");
+        button.setAttribute("aria-expanded", open ? "true" : "false");
+      });
+    });
+  }
+
   document.querySelectorAll("[data-poll]").forEach(watchForNewPosts);
   copyButtons();
+  qrToggles();
 })();

@@ -9,20 +9,27 @@ from django.utils.safestring import mark_safe
 
 # A code depends only on its link, which does not change: drawn once, then kept for a month.
 QR_SECONDS = 30 * 24 * 3600
+# The light background is drawn, so the code scans on a dark page or on paper alike; its size is CSS's.
+SVG_OPTIONS = {
+    "scale": 1,
+    "border": 2,
+    "dark": "#000",
+    "light": "#fff",
+    "title": "微信扫一扫",
+    "svgclass": "qr",
+    "lineclass": None,
+    "omitsize": True,
+}
 
 
 def qr_svg(url):
     """The QR code of `url` as an inline <svg> (class "qr"), drawn once per link and cached.
 
-    Error correction M survives a smudged print or a phone screen's glare; the light background is
-    drawn, so the code scans on a dark page or paper alike.
+    Error correction M survives a smudged print or a phone screen's glare.
     """
     key = "share-qr:" + hashlib.sha256(url.encode()).hexdigest()
     svg = cache.get(key)
     if svg is None:
-        code = segno.make(url, error="m", micro=False)
-        svg = code.svg_inline(
-            scale=1, border=2, dark="#000", light="#fff", title="微信扫一扫", svgclass="qr", lineclass=None, omitsize=True
-        )
+        svg = segno.make(url, error="m", micro=False).svg_inline(**SVG_OPTIONS)
         cache.set(key, svg, QR_SECONDS)
     return mark_safe(svg)

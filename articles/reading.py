@@ -271,9 +271,11 @@ SCOPES = {
 
 def scoped_posts(kind=None, pk=None):
     """What readers may see: published posts, narrowed to one category, source, tag or stock when
-    `kind` names a scope (ValueError for an unknown one)."""
+    `kind` names a scope (ValueError for an unknown one); a story stored twice is listed once, as its
+    canonical post, when both copies are in the listing."""
     posts = Post.objects.published()
-    return posts.in_scope(kind, pk) if kind else posts
+    posts = posts.in_scope(kind, pk) if kind else posts
+    return posts.one_per_story(kind, pk)
 
 
 def page_rows(posts):

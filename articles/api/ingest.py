@@ -13,6 +13,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
+from django.utils import timezone
 from ninja import Router
 from ninja import Status as Answer
 from ninja.errors import HttpError
@@ -179,7 +180,9 @@ def post_file(name, text):
         return Outcome(shown, Status.FAILED, reason=reason)
     if len(data) > MAX_POST_BYTES:
         return Outcome(shown, Status.FAILED, reason=f"larger than {MAX_POST_BYTES // (1024 * 1024)} MB: not a post")
-    return PostFile(name, data, None)
+    # Received now, as a file the crawler wrote now would have been modified now: of two versions of a
+    # post with one date, the later one wins, here as in a directory.
+    return PostFile(name, data, timezone.now())
 
 
 def summary(outcomes):
@@ -200,6 +203,7 @@ def describe(outcomes):
             "key": outcome.key,
             "reason": outcome.reason,
             "warnings": outcome.warnings,
+            "twin": outcome.twin,
             "url": absolute_url(Post(slug=slugs[outcome.key]).get_absolute_url()) if outcome.key in slugs else None,
         }
         for outcome in outcomes

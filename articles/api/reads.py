@@ -124,7 +124,11 @@ def find_stock(symbol, status=404):
 
 
 def with_related(posts):
-    return posts.select_related("category", "source").prefetch_related("tags", "stocks", "charts")
+    return (
+        posts.select_related("category", "source", "twin_of")
+        .defer("twin_of__body")
+        .prefetch_related("tags", "stocks", "charts")
+    )
 
 
 def post_page(request, posts, limit, before, after):
@@ -164,6 +168,7 @@ def post_data(post):
         "title": post.title,
         "slug": post.slug,
         "url": absolute_url(post.get_absolute_url()),
+        "canonical_url": absolute_url(post.canonical_url()),
         "share_url": absolute_url(share) if share else None,
         "info_code": post.info_code,
         "key": post.key,

@@ -62,7 +62,8 @@ class PostOut(Schema):
     id: int
     title: str
     slug: str
-    url: str = Field(description="文章的规范地址")
+    url: str = Field(description="文章的地址")
+    canonical_url: str = Field(description="这条新闻的规范地址：重复存储的新闻指向来源的原文，否则同 url")
     share_url: str | None = Field(description="旧站分享链接 NewsShare.html?infoCode=…，没有资讯编号时为 null")
     info_code: str | None
     key: str | None = Field(description="导入键：资讯编号或旧站文件编号")
@@ -128,6 +129,7 @@ class IngestOutcome(Schema):
     key: str | None
     reason: str
     warnings: list[str]
+    twin: str | None = Field(description="同一条新闻另一份的导入键（按相同数字编号或相同正文识别）")
     url: str | None = Field(description="写入后文章的地址（已发布或定时发布的文章）")
 
 

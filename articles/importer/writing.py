@@ -11,6 +11,7 @@ from taggit.models import Tag
 
 from articles.models import Category, OriginalFile, Post, Source, Stock, StockChart, TaggedPost, category_slug_key
 from articles.slugs import unique_slug
+from articles.stories import SAME_TEXT_WITHIN_SECONDS, body_digest, canonical_first, story_digits
 from articles.tasks import queue_imported
 
 from .body import Chart
@@ -39,6 +40,8 @@ class Candidate:
     post: ParsedPost
     # The read step found no post with this key: in a batch, it is inserted without further checks.
     known_new: bool = False
+    # stories.body_digest of the post's body, once it is to be written.
+    digest: str = ""
 
     @property
     def recency(self):
@@ -226,10 +229,75 @@ def _write(candidates, lookups, *, overwrite_edited, force, optimistic, reason):
             updates.append((candidate, post))
 
     now = timezone.now()
+    for candidate in [*creates, *(candidate for candidate, _ in updates)]:
+        candidate.digest = body_digest(candidate.post.body)
     _warn_likely_duplicates(creates)
-    outcomes += _create(creates, lookups, now, check_slugs=not optimistic, reason=reason)
-    outcomes += _update(updates, lookups, now, reason)
-    return outcomes
+    written = _create(creates, lookups, now, check_slugs=not optimistic, reason=reason)
+    written += _update(updates, lookups, now, reason)
+    digests = {candidate.post.key: candidate.digest for candidate in creates}
+    digests.update((candidate.post.key, candidate.digest) for candidate, _ in updates)
+    _link_twins([o for o in written if o.status in (Status.CREATED, Status.UPDATED)], digests, now)
+    return outcomes + written
+
+
+def _link_twins(outcomes, digests, now):
+    """Link the posts just written to the other copies of their stories (articles/stories.py): the same
+    digits in their keys, or the same text published within two days. The canonical copy is the
+    publisher's; the others point at it, and each outcome names its twin. One query finds them all, none
+    is made when no key has a story's digits and no text is long enough to tell."""
+    keys = [outcome.key for outcome in outcomes]
+    digits = {d for key in keys if (d := story_digits(key))}
+    spellings = digits | {prefix + d for d in digits for prefix in CODE_PREFIXES}
+    texts = {digests[key] for key in keys if digests.get(key)}
+    if not spellings and not texts:
+        return
+    found = Post.objects.filter(Q(key__in=[*spellings, *keys]) | Q(info_code__in=spellings) | Q(body_digest__in=texts))
+    rows = {post["pk"]: post for post in found.values(*TWIN_FIELDS)}
+    by_key = {post["key"]: post for post in rows.values()}
+    links, how = {}, {}
+    for key in keys:
+        post = by_key[key]
+        story = [other for other in rows.values() if other["pk"] == post["pk"] or _same_story(post, other)]
+        if len(story) < 2:
+            continue
+        canonical, *twins = canonical_first(story)
+        for twin in twins:
+            links[twin["pk"]] = canonical["pk"]
+        how[key] = (canonical, twins)
+    by_canonical = {}
+    for twin, canonical in links.items():
+        if rows[twin]["twin_of_id"] != canonical:
+            by_canonical.setdefault(canonical, []).append(twin)
+    # Moving updated_at makes the twin's cached page show its canonical link at once.
+    for canonical, twins in by_canonical.items():
+        Post.objects.filter(pk__in=twins).update(twin_of_id=canonical, updated_at=now)
+    if canonicals := {c for c in links.values() if rows[c]["twin_of_id"] is not None}:
+        Post.objects.filter(pk__in=canonicals).update(twin_of=None, updated_at=now)
+    for outcome in outcomes:
+        if outcome.key in how:
+            canonical, twins = how[outcome.key]
+            if canonical["key"] == outcome.key:
+                outcome.twin = twins[0]["key"]
+                outcome.warnings.append(f"the same story as {outcome.twin}, which now points here (canonical)")
+            else:
+                outcome.twin = canonical["key"]
+                outcome.warnings.append(f"the same story as {outcome.twin}, the canonical copy: listed once")
+
+
+TWIN_FIELDS = ("pk", "key", "info_code", "source_id", "published_at", "body_digest", "twin_of_id")
+# The letters info codes put before a story's digits (NW…, AN…).
+CODE_PREFIXES = ("NW", "AN")
+
+
+def _same_story(post, other):
+    digits = story_digits(post["key"])
+    if digits and digits in (story_digits(other["key"]), story_digits(other["info_code"])):
+        return True
+    return (
+        bool(post["body_digest"])
+        and post["body_digest"] == other["body_digest"]
+        and abs((post["published_at"] - other["published_at"]).total_seconds()) <= SAME_TEXT_WITHIN_SECONDS
+    )
 
 
 def _original_file(post):
@@ -273,6 +341,7 @@ def _create(candidates, lookups, now, *, check_slugs, reason):
             "created_at": now,
             "updated_at": now,
             "imported_at": now,
+            "body_digest": candidate.digest,
             **_imported_values(candidate.post, lookups),
         }
         for pk, candidate in zip(ids, candidates, strict=True)
@@ -420,7 +489,9 @@ def _write_changed(changed, lookups, now, reason):
         return []
     candidates = [candidate for candidate, _, _ in changed]
     posts = [post for _, post, _ in changed]
-    Post.objects.bulk_update(posts, [*Post.IMPORTED_FIELDS, "imported_at", "updated_at"])
+    for candidate, post in zip(candidates, posts, strict=True):
+        post.body_digest = candidate.digest
+    Post.objects.bulk_update(posts, [*Post.IMPORTED_FIELDS, "imported_at", "updated_at", "body_digest"])
     rows = [instance_values(post) for post in posts]
     _insert_history(candidates, rows, "~", now, reason)
     queue_imported(rows)

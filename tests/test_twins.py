@@ -2,12 +2,14 @@
 digits, or the same text under other codes): linked at import, listed once, the copy's page canonical to
 the publisher's."""
 
+import io
 import re
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
-from articles.models import Post
+from articles.models import APIKey, Post
 from articles.stories import body_digest, story_digits
 
 from .test_import_command import post_text, run, write
@@ -111,8 +113,6 @@ def test_the_copys_page_is_canonical_to_the_publishers(client, twins):
 
 def test_ingest_reports_the_twin(client, twins):
     # The ingest API goes through the same importer: its per-post answer names the twin.
-    from articles.models import APIKey
-
     key = APIKey(name="爬虫")
     token = key.issue_token()
     key.save()
@@ -143,3 +143,24 @@ def test_body_digest_ignores_markup_spacing_and_punctuation():
 
     assert body_digest(plain) == body_digest(marked) != ""
     assert body_digest("<p>沪指收涨。</p>") == ""
+
+
+def test_link_twins_finds_the_copies_among_posts_stored_before(make_post):
+
+    publisher = make_post(key=f"NW{DIGITS}", info_code=f"NW{DIGITS}", body=f"<p>{STORY}</p>")
+    copy = make_post(key=DIGITS, source=None, body=f"<p>{STORY}</p>")
+    same_text = make_post(key="AN9", body=f"<p>{STORY}</p>")
+    other = make_post(
+        key="NW5", body="<p>另一条新闻的正文，与上面的完全不同，足够长以便比较它们的文字是否一样。再加一些字。</p>"
+    )
+    # As stored before twins were looked for.
+    Post.objects.update(body_digest="", twin_of=None)
+    out = io.StringIO()
+
+    call_command("link_twins", batch_size=2, stdout=out)
+
+    for post in (copy, same_text, other, publisher):
+        post.refresh_from_db()
+    assert copy.twin_of == publisher and same_text.twin_of == publisher
+    assert publisher.twin_of is None and other.twin_of is None
+    assert "4 posts checked, 3 of them copies of one story" in out.getvalue()

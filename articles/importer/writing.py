@@ -11,7 +11,7 @@ from taggit.models import Tag
 
 from articles.models import Category, OriginalFile, Post, Source, Stock, StockChart, TaggedPost, category_slug_key
 from articles.slugs import unique_slug
-from articles.stories import SAME_TEXT_WITHIN_SECONDS, body_digest, canonical_first, story_digits
+from articles.stories import body_digest
 from articles.tasks import queue_imported
 
 from .body import Chart
@@ -19,6 +19,7 @@ from .copying import insert_rows, instance_values, reserve_ids
 from .files import PostFile
 from .parsing import ParsedPost
 from .report import Outcome, Status
+from .twins import link_twins
 
 CHANGE_REASON = "import"
 # Post.history builds a manager each time it is read: look the historical model up once.
@@ -241,63 +242,17 @@ def _write(candidates, lookups, *, overwrite_edited, force, optimistic, reason):
 
 
 def _link_twins(outcomes, digests, now):
-    """Link the posts just written to the other copies of their stories (articles/stories.py): the same
-    digits in their keys, or the same text published within two days. The canonical copy is the
-    publisher's; the others point at it, and each outcome names its twin. One query finds them all, none
-    is made when no key has a story's digits and no text is long enough to tell."""
-    keys = [outcome.key for outcome in outcomes]
-    digits = {d for key in keys if (d := story_digits(key))}
-    spellings = digits | {prefix + d for d in digits for prefix in CODE_PREFIXES}
-    texts = {digests[key] for key in keys if digests.get(key)}
-    if not spellings and not texts:
-        return
-    found = Post.objects.filter(Q(key__in=[*spellings, *keys]) | Q(info_code__in=spellings) | Q(body_digest__in=texts))
-    rows = {post["pk"]: post for post in found.values(*TWIN_FIELDS)}
-    by_key = {post["key"]: post for post in rows.values()}
-    links, how = {}, {}
-    for key in keys:
-        post = by_key[key]
-        story = [other for other in rows.values() if other["pk"] == post["pk"] or _same_story(post, other)]
-        if len(story) < 2:
-            continue
-        canonical, *twins = canonical_first(story)
-        for twin in twins:
-            links[twin["pk"]] = canonical["pk"]
-        how[key] = (canonical, twins)
-    by_canonical = {}
-    for twin, canonical in links.items():
-        if rows[twin]["twin_of_id"] != canonical:
-            by_canonical.setdefault(canonical, []).append(twin)
-    # Moving updated_at makes the twin's cached page show its canonical link at once.
-    for canonical, twins in by_canonical.items():
-        Post.objects.filter(pk__in=twins).update(twin_of_id=canonical, updated_at=now)
-    if canonicals := {c for c in links.values() if rows[c]["twin_of_id"] is not None}:
-        Post.objects.filter(pk__in=canonicals).update(twin_of=None, updated_at=now)
+    """Link the posts just written to the other copies of their stories, and name each one's twin in its
+    outcome (a warning too, for the operator)."""
+    found = link_twins([outcome.key for outcome in outcomes], digests, now)
     for outcome in outcomes:
-        if outcome.key in how:
-            canonical, twins = how[outcome.key]
-            if canonical["key"] == outcome.key:
-                outcome.twin = twins[0]["key"]
-                outcome.warnings.append(f"the same story as {outcome.twin}, which now points here (canonical)")
+        if outcome.key in found:
+            canonical, twin = found[outcome.key]
+            outcome.twin = twin
+            if canonical:
+                outcome.warnings.append(f"the same story as {twin}, which now points here (canonical)")
             else:
-                outcome.twin = canonical["key"]
-                outcome.warnings.append(f"the same story as {outcome.twin}, the canonical copy: listed once")
-
-
-TWIN_FIELDS = ("pk", "key", "info_code", "source_id", "published_at", "body_digest", "twin_of_id")
-# The letters info codes put before a story's digits (NW…, AN…).
-CODE_PREFIXES = ("NW", "AN")
-
-
-def _same_story(post, other):
-    digits = story_digits(post["key"])
-    if digits and digits in (story_digits(other["key"]), story_digits(other["info_code"])):
-        return True
-    return (
-        bool(post["body_digest"])
-        and post["body_digest"] == other["body_digest"]
-        and abs((post["published_at"] - other["published_at"]).total_seconds()) <= SAME_TEXT_WITHIN_SECONDS
-    )
+                outcome.warnings.append(f"the same story as {twin}, the canonical copy: listed once")
 
 
 def _original_file(post):

@@ -222,3 +222,18 @@ def test_keys_are_revoked_from_the_admin_not_deleted(editor_client, token):
     key.refresh_from_db()
     assert key.revoked_at is not None
     assert editor_client.get(reverse("admin:articles_apikey_delete", args=[key.pk])).status_code == 403
+
+
+def test_a_batch_larger_than_djangos_form_limit_is_accepted_within_the_apis(client, token, settings):
+    # Django refuses to read request bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) as form data; the
+    # ingest reads its JSON itself, up to API_INGEST_MAX_MB.
+    filler = "<p>" + "市场消息" * 2_500 + "</p>"
+    batch = {"posts": [one(f"NW{n}", title=f"快讯 {n}") for n in range(100)]}
+    for post in batch["posts"]:
+        post["text"] += filler
+    assert len(json.dumps(batch, ensure_ascii=False).encode()) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    response = send(client, token, batch)
+
+    assert response.status_code == 200
+    assert response.json()["summary"]["created"] == 100

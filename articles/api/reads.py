@@ -51,7 +51,7 @@ TimeText = Annotated[
 IdCursor = Annotated[int | None, Field(ge=0, le=2**63 - 1, description="上一页最后一项的 id")]
 
 
-def listing(kind):
+def reader_cached(kind):
     """A read endpoint: public caching for MAX_AGE[kind], ETag, 304, Last-Modified of the site's last change."""
     return decorate_view(reader_page(kind))
 
@@ -237,7 +237,7 @@ def stock_data(stock):
 
 
 @router.get("/posts", response={200: PostPage, 400: Error}, summary="文章列表（最新在前）")
-@listing("listing")
+@reader_cached("listing")
 def list_posts(
     request,
     response: HttpResponse,
@@ -260,7 +260,7 @@ def list_posts(
 
 
 @router.get("/posts/{ident}", response={200: PostOut, 404: Error}, summary="一篇文章")
-@listing("article")
+@reader_cached("article")
 def get_post(request, response: HttpResponse, ident: str):
     """按 URL 标识（slug）、导入键或资讯编号（如 NW202205262391921712）找一篇已发布的文章。"""
     if not re.fullmatch(TEXT, ident):
@@ -284,7 +284,7 @@ def get_post(request, response: HttpResponse, ident: str):
 
 
 @router.get("/categories", response=CategoryList, summary="全部栏目")
-@listing("listing")
+@reader_cached("listing")
 def list_categories(request, response: HttpResponse):
     """网站的全部栏目，按菜单顺序。"""
     last_modified(request, response)
@@ -307,7 +307,7 @@ def with_next(request, page):
 
 
 @router.get("/sources", response={200: SourcePage, 400: Error}, summary="来源")
-@listing("listing")
+@reader_cached("listing")
 def list_sources(request, response: HttpResponse, cursor: IdCursor = None, limit: Limit = MAX_LIMIT):
     """文章的来源（发布者），按编号顺序；`next` 为下一页。"""
     last_modified(request, response)
@@ -315,7 +315,7 @@ def list_sources(request, response: HttpResponse, cursor: IdCursor = None, limit
 
 
 @router.get("/tags", response={200: TagPage, 400: Error}, summary="标签")
-@listing("listing")
+@reader_cached("listing")
 def list_tags(request, response: HttpResponse, cursor: IdCursor = None, limit: Limit = MAX_LIMIT):
     """全部标签，按编号顺序；`next` 为下一页。"""
     last_modified(request, response)
@@ -323,7 +323,7 @@ def list_tags(request, response: HttpResponse, cursor: IdCursor = None, limit: L
 
 
 @router.get("/stocks", response={200: StockPage, 400: Error}, summary="股票")
-@listing("listing")
+@reader_cached("listing")
 def list_stocks(request, response: HttpResponse, cursor: IdCursor = None, limit: Limit = MAX_LIMIT):
     """文章图表展示或提及的股票，按编号顺序；`next` 为下一页。"""
     last_modified(request, response)
@@ -331,7 +331,7 @@ def list_stocks(request, response: HttpResponse, cursor: IdCursor = None, limit:
 
 
 @router.get("/stocks/{symbol}", response={200: StockOut, 404: Error}, summary="一只股票")
-@listing("listing")
+@reader_cached("listing")
 def get_stock(request, response: HttpResponse, symbol: str):
     """按「市场.代码」找一只股票，如 116.00020（商汤-W）、1.600519（贵州茅台）。"""
     last_modified(request, response)
@@ -339,7 +339,7 @@ def get_stock(request, response: HttpResponse, symbol: str):
 
 
 @router.get("/stocks/{symbol}/posts", response={200: PostPage, 400: Error, 404: Error}, summary="一只股票的文章")
-@listing("listing")
+@reader_cached("listing")
 def list_stock_posts(
     request,
     response: HttpResponse,

@@ -154,6 +154,8 @@ class PostAdmin(SimpleHistoryAdmin):
         "updated_at",
         "imported_at",
         "edited_at",
+        # Found by the importer (articles/stories.py): the canonical copy of the same story.
+        "twin_of",
     ]
     inlines = [StockChartInline]
     actions = ["publish", "publish_now", "unpublish"]
@@ -186,7 +188,7 @@ class PostAdmin(SimpleHistoryAdmin):
                 "description": "状态为「发布」且发布时间在将来，即为定时发布：到时自动发布，无需再操作。",
             },
         ),
-        ("来源信息", {"fields": ["info_code", "key", "original_url", "stocks"], "classes": ["collapse"]}),
+        ("来源信息", {"fields": ["info_code", "key", "original_url", "stocks", "twin_of"], "classes": ["collapse"]}),
         (
             "记录",
             {

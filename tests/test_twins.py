@@ -164,3 +164,12 @@ def test_link_twins_finds_the_copies_among_posts_stored_before(make_post):
     assert copy.twin_of == publisher and same_text.twin_of == publisher
     assert publisher.twin_of is None and other.twin_of is None
     assert "4 posts checked, 3 of them copies of one story" in out.getvalue()
+
+
+def test_the_admin_shows_which_post_a_copy_is_a_twin_of(editor_client, twins):
+    publisher, copy, _ = twins
+
+    page = editor_client.get(reverse("admin:articles_post_change", args=[copy.pk])).content.decode()
+
+    assert "重复于" in page
+    assert reverse("admin:articles_post_change", args=[publisher.pk]) in page

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Q, Subquery
 from django.db.models.functions import Greatest
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -69,15 +69,17 @@ class PostQuerySet(models.QuerySet):
         return self.filter(**{lookup: obj})
 
     def one_per_story(self, kind=None, obj=None):
-        """Leave out twins whose canonical post is published and in the same listing (scope `kind`, `obj`):
-        a listing holding both copies of a story shows it once, one holding only the copy still shows it.
+        """Leave out twins whose canonical post is live and in the same listing: a listing holding both
+        copies of a story shows it once; one holding only the copy (another category or source) shows it.
 
-        Twins are few: the check is one primary-key probe for each of them, and none for other posts.
+        A tag or stock listing takes a live canonical post to carry the same tags and stocks as its copy,
+        as one story does. The canonical post is joined by primary key, one probe per row listed, so a
+        listing stays one index range scan.
         """
-        canonical = Post.objects.published().filter(pk=OuterRef("twin_of_id"))
-        if kind:
-            canonical = canonical.in_scope(kind, obj)
-        return self.filter(Q(twin_of__isnull=True) | ~Exists(canonical))
+        canonical = Q(twin_of__status=Post.Status.PUBLISHED, twin_of__published_at__lte=timezone.now())
+        if kind in ("category", "source"):
+            canonical &= Q(**{f"twin_of__{kind}": obj})
+        return self.filter(Q(twin_of__isnull=True) | ~canonical)
 
     def older_than(self, published_at, pk):
         """Posts after (published_at, pk) in newest-first order, newest first.

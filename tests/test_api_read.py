@@ -210,19 +210,33 @@ def test_any_origin_may_read_but_not_ingest(client, make_post):
 
 
 def test_a_list_takes_a_fixed_number_of_queries_however_long(client, charted_posts, django_assert_max_num_queries):
-    # Expect 5: the site state (menu and last change, for Last-Modified); the page of posts with their
-    # category and source; their tags; their stocks; their charts.
-    with django_assert_max_num_queries(5):
+    # Expect 6 with nothing cached: the site state (menu and last change, for Last-Modified); the page's
+    # ids and times; the posts not cached yet, with category, source and twin; their tags; stocks; charts.
+    with django_assert_max_num_queries(6):
         response = client.get(f"{API}/posts", {"limit": 100})
-    with django_assert_max_num_queries(5):
-        short = client.get(f"{API}/posts", {"limit": 2})
+    # Once each post's data is cached, only what decides the page: its ids and times.
+    with django_assert_max_num_queries(1):
+        again = client.get(f"{API}/posts", {"limit": 100, "category": charted_posts[0].category.slug})
 
-    assert len(response.json()["items"]) == 35 and len(short.json()["items"]) == 2
+    assert len(response.json()["items"]) == 35
+    assert again.json()["items"] == response.json()["items"]
+
+
+def test_a_changed_post_is_served_fresh_at_once(client, make_post):
+    post = make_post(title="旧标题")
+    client.get(f"{API}/posts")
+    client.get(f"{API}/posts/{post.slug}")
+
+    post.title = "新标题"
+    post.save()
+
+    assert titles(client.get(f"{API}/posts")) == ["新标题"]
+    assert client.get(f"{API}/posts/{post.slug}").json()["title"] == "新标题"
 
 
 def test_a_filtered_list_adds_one_query_per_named_tag_or_stock(client, charted_posts, django_assert_max_num_queries):
-    # Expect 7: the five of an unfiltered list, the tag and the stock (a category comes with the site state).
-    with django_assert_max_num_queries(7):
+    # Expect 8: the six of an unfiltered list, the tag and the stock (a category comes with the site state).
+    with django_assert_max_num_queries(8):
         response = client.get(
             f"{API}/posts", {"tag": "港股", "stock": "116.00001", "category": charted_posts[0].category.slug}
         )

@@ -12,6 +12,8 @@ import re
 from typing import Annotated
 from urllib.parse import urlencode
 
+from django.core.cache import cache
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -24,7 +26,17 @@ from taggit.models import Tag
 from articles.html import sanitize_html
 from articles.models import STOCK_SHORTCODE, Post, Source, Stock
 from articles.pagination import BadCursor, KeysetPaginator
-from articles.reading import SCOPES, absolute_url, reader_page, scoped_posts, set_last_modified, site_state, site_url
+from articles.reading import (
+    FRAGMENT_SECONDS,
+    SCOPES,
+    absolute_url,
+    page_rows,
+    reader_page,
+    scoped_posts,
+    set_last_modified,
+    site_state,
+    site_url,
+)
 from articles.validators import EARLIEST_PUBLICATION, LATEST_PUBLICATION
 
 from .schemas import CategoryList, Error, PostOut, PostPage, SourcePage, StockOut, StockPage, TagPage
@@ -134,7 +146,7 @@ def with_related(posts):
 def post_page(request, posts, limit, before, after):
     """One page of `posts` as PostPage data, with next and prev links that keep the request's filters."""
     try:
-        page = KeysetPaginator(with_related(posts), limit).page(before=before, after=after)
+        page = KeysetPaginator(page_rows(posts), limit).page(before=before, after=after)
     except BadCursor as error:
         raise HttpError(400, str(error)) from None
     kept = {name: value for name, value in request.GET.items() if name not in ("before", "after")}
@@ -144,10 +156,30 @@ def post_page(request, posts, limit, before, after):
 
     newer = None if page.reached_top else page.newer
     return {
-        "items": [post_data(post) for post in page.posts],
+        "items": post_payloads(page.posts),
         "next": link(before=str(page.older)) if page.older else None,
         "prev": link(after=str(newer)) if newer else None,
     }
+
+
+def payload_key(post):
+    return f"api-post:{post.pk}:{post.updated_at.timestamp()}"
+
+
+def post_payloads(rows):
+    """What the API says of `rows` (published posts; pk and updated_at suffice), in order.
+
+    As with the reader's headlines (reading.post_items), each post's data is cached under its id and
+    updated_at, so a page costs a cache lookup; the posts not cached are fetched and serialised together.
+    """
+    keys = [payload_key(row) for row in rows]
+    found = cache.get_many(keys)
+    missing = [row.pk for row, key in zip(rows, keys, strict=True) if key not in found]
+    if missing:
+        fresh = {payload_key(post): post_data(post) for post in with_related(Post.objects.filter(pk__in=missing))}
+        cache.set_many(fresh, FRAGMENT_SECONDS)
+        found.update(fresh)
+    return [found[key] for key in keys if key in found]
 
 
 BLOCK_END = re.compile(r"</(?:p|h[1-6]|li|tr|blockquote|figure|figcaption|div|pre|table)>|<br\s*/?>", re.IGNORECASE)
@@ -267,7 +299,10 @@ def get_post(request, response: HttpResponse, ident: str):
         raise Http404
     candidates = {ident, ident.lower(), ident.upper()}
     found = list(
-        with_related(Post.objects.published()).filter(
+        Post.objects.published()
+        .select_related("category", "source", "twin_of")
+        .defer("twin_of__body")
+        .filter(
             pk__in=Post.objects.filter(slug__in=candidates)
             .values("pk")
             .union(Post.objects.filter(key__in=candidates).values("pk"))
@@ -279,8 +314,19 @@ def get_post(request, response: HttpResponse, ident: str):
         for post in found:
             if getattr(post, field) in candidates:
                 last_modified(request, response)
-                return post_data(post)
+                return cached_post_data(post)
     raise Http404
+
+
+def cached_post_data(post):
+    """post_data of one post, cached as post_payloads caches a page's."""
+    key = payload_key(post)
+    data = cache.get(key)
+    if data is None:
+        prefetch_related_objects([post], "tags", "stocks", "charts")
+        data = post_data(post)
+        cache.set(key, data, FRAGMENT_SECONDS)
+    return data
 
 
 @router.get("/categories", response=CategoryList, summary="全部栏目")

@@ -13,7 +13,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from django.core.cache import cache
-from django.db.models import prefetch_related_objects
+from django.db.models import Q, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -302,12 +302,8 @@ def get_post(request, response: HttpResponse, ident: str):
         Post.objects.published()
         .select_related("category", "source", "twin_of")
         .defer("twin_of__body")
-        .filter(
-            pk__in=Post.objects.filter(slug__in=candidates)
-            .values("pk")
-            .union(Post.objects.filter(key__in=candidates).values("pk"))
-            .union(Post.objects.filter(info_code__in=candidates).values("pk"))
-        )
+        # Three unique indexes, one bitmap OR in PostgreSQL.
+        .filter(Q(slug__in=candidates) | Q(key__in=candidates) | Q(info_code__in=candidates))
     )
     # A slug names a post before a key does, a key before an info code.
     for field in ("slug", "key", "info_code"):

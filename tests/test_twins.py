@@ -8,6 +8,7 @@ import re
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from articles.models import APIKey, Post
 from articles.stories import body_digest, story_digits
@@ -173,3 +174,14 @@ def test_the_admin_shows_which_post_a_copy_is_a_twin_of(editor_client, twins):
 
     assert "重复于" in page
     assert reverse("admin:articles_post_change", args=[publisher.pk]) in page
+
+
+def test_sitemaps_list_the_canonical_page_only(client, twins):
+    publisher, copy, _ = twins
+    Post.objects.filter(pk__in=[publisher.pk, copy.pk]).update(published_at=timezone.now())
+
+    sitemap = client.get(reverse("articles:sitemap", kwargs={"section": "posts"})).content.decode()
+    news = client.get(reverse("articles:sitemap", kwargs={"section": "news"})).content.decode()
+
+    for page in (sitemap, news):
+        assert publisher.get_absolute_url() in page and copy.get_absolute_url() not in page

@@ -25,7 +25,7 @@ from . import tasks
 from .forms import ImportUploadForm, PostAdminForm, StockChartForm, body_from_editor
 from .history import PostHistoryContextHelper, chart_label, record_version
 from .importer.body import find_mentions
-from .models import Category, ImportRun, Market, OriginalFile, Post, Source, Stock, StockChart
+from .models import APIKey, Category, ImportRun, Market, OriginalFile, Post, Source, Stock, StockChart
 from .models.imports import OUTCOME_LABELS
 from .symbols import SymbolError
 
@@ -154,6 +154,8 @@ class PostAdmin(SimpleHistoryAdmin):
         "updated_at",
         "imported_at",
         "edited_at",
+        # Found by the importer (articles/stories.py): the canonical copy of the same story.
+        "twin_of",
     ]
     inlines = [StockChartInline]
     actions = ["publish", "publish_now", "unpublish"]
@@ -186,7 +188,7 @@ class PostAdmin(SimpleHistoryAdmin):
                 "description": "状态为「发布」且发布时间在将来，即为定时发布：到时自动发布，无需再操作。",
             },
         ),
-        ("来源信息", {"fields": ["info_code", "key", "original_url", "stocks"], "classes": ["collapse"]}),
+        ("来源信息", {"fields": ["info_code", "key", "original_url", "stocks", "twin_of"], "classes": ["collapse"]}),
         (
             "记录",
             {
@@ -548,3 +550,44 @@ class ImportRunAdmin(admin.ModelAdmin):
             ),
         )
         return format_html("<table><tr><th>文件</th><th>结果</th><th>原因</th></tr>{}</table>", rows)
+
+
+@admin.register(APIKey)
+class APIKeyAdmin(admin.ModelAdmin):
+    """Keys for the JSON API. A new key is shown once, in the message after saving it; afterwards only its
+    first characters are. Keys are revoked, not deleted, so the history of what they wrote keeps a name."""
+
+    list_display = ["name", "scope", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix"]
+    readonly_fields = ["prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A key's scope is what it was issued for: a wider one needs a new key.
+        return [*self.readonly_fields, "scope"] if obj else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            token = obj.issue_token()
+            obj.created_by = request.user
+            super().save_model(request, obj, form, change)
+            message = format_html(
+                '新密钥「{}」：<code class="api-token">{}</code> 请立即复制保存，离开本页后无法再次查看。',
+                obj.name,
+                token,
+            )
+            self.message_user(request, message, messages.WARNING)
+        else:
+            super().save_model(request, obj, form, change)
+
+    @admin.action(description="吊销所选密钥（立即失效）", permissions=["change"])
+    def revoke(self, request, queryset):
+        count = 0
+        for key in queryset.filter(revoked_at__isnull=True):
+            key.revoke()
+            count += 1
+        self.message_user(request, f"已吊销 {count} 个密钥。", messages.SUCCESS)

@@ -203,6 +203,12 @@ def state_seconds():
     return max(1, int(min(SITE_STATE_SECONDS, scheduled - time.time())))
 
 
+def forget_site_state():
+    """Read the site state afresh on the next request: after a write readers must see at once (an
+    ingest), rather than up to SITE_STATE_SECONDS later."""
+    cache.delete(SITE_STATE_KEY)
+
+
 def reader_page(kind):
     """A reader page: kept whole in the page cache for anonymous readers, public caching for MAX_AGE[kind]
     seconds, an ETag of the content and 304 answers to conditional GETs; reads from a replica when there
@@ -472,9 +478,11 @@ SCOPES = {
 
 def scoped_posts(kind=None, pk=None):
     """What readers may see: published posts, narrowed to one category, source, tag or stock when
-    `kind` names a scope (ValueError for an unknown one)."""
+    `kind` names a scope (ValueError for an unknown one); a story stored twice is listed once, as its
+    canonical post, when both copies are in the listing."""
     posts = Post.objects.published()
-    return posts.in_scope(kind, pk) if kind else posts
+    posts = posts.in_scope(kind, pk) if kind else posts
+    return posts.one_per_story(kind, pk)
 
 
 def page_rows(posts):

@@ -60,7 +60,8 @@ class PostSitemap(SiteUrlSitemap):
     changefreq = "monthly"
 
     def items(self):
-        return Post.objects.published().only("slug", "updated_at")
+        # A twin's page names its canonical copy's (articles/stories.py): sitemaps list canonical pages only.
+        return Post.objects.published().filter(twin_of__isnull=True).only("slug", "updated_at")
 
     @property
     def paginator(self):
@@ -80,7 +81,7 @@ class NewsSitemap(SiteUrlSitemap):
 
     def items(self):
         since = timezone.now() - datetime.timedelta(hours=48)
-        posts = Post.objects.published().filter(published_at__gte=since)
+        posts = Post.objects.published().filter(published_at__gte=since, twin_of__isnull=True)
         return posts.only("slug", "title", "published_at", "updated_at")[: self.limit]
 
     def lastmod(self, post):

@@ -31,6 +31,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
 
@@ -133,6 +134,11 @@ def pick_targets():
         "article": article.get_absolute_url(),
         "share link (301)": shared.share_url(),
         "feed (RSS)": "/rss.xml",
+        "API posts p1": "/api/v1/posts",
+        f"API category p{deep}": (
+            f"/api/v1/posts?category={quote(largest.slug)}&limit={PER_PAGE}&before={Cursor.of(end_of_previous_page)}"
+        ),
+        "API post": f"/api/v1/posts/{article.slug}",
     }
 
 

@@ -90,6 +90,9 @@ INSTALLED_APPS = [
     "taggit",
     "simple_history",
     "django_celery_results",
+    "corsheaders",
+    # The JSON API (articles/api/); listed for the offline documentation page's scripts and styles.
+    "ninja",
     "articles",
 ]
 
@@ -101,6 +104,7 @@ MIDDLEWARE = [
     # whole pages from a cache, which then keeps serving them during an outage.
     "articles.middleware.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     # NUL in a path or query string is a 400 before any view or query sees it.
     "articles.middleware.RejectUnstorableInputMiddleware",
@@ -309,6 +313,18 @@ TAGGIT_CASE_INSENSITIVE = True
 TAGGIT_TAGS_FROM_STRING = "articles.tagging.parse_tags"
 
 # Lead-image uploads above these are refused; the pixel cap also stops decompression bombs.
+# The JSON API (/api/v1/). Apps on any origin may read it: CORS for GETs, nowhere else (the ingest
+# endpoint is for the crawler, which is no browser).
+CORS_URLS_REGEX = r"^/api/v1/(?!ingest)"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_EXPOSE_HEADERS = ["ETag"]
+CORS_PREFLIGHT_MAX_AGE = 86400
+# The crawler's ingest: the largest request body (a batch of up to 500 posts), and requests per
+# minute for one key.
+API_INGEST_MAX_MB = env_int("API_INGEST_MAX_MB", 20)
+API_INGEST_RATE_PER_MINUTE = env_int("API_INGEST_RATE_PER_MINUTE", 30)
+
 LEAD_IMAGE_MAX_BYTES = env_int("LEAD_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
 LEAD_IMAGE_MAX_PIXELS = env_int("LEAD_IMAGE_MAX_PIXELS", 40_000_000)
 # Archives of posts editors upload in the admin (Import posts) above this size are refused; the proxy in

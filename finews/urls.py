@@ -1,4 +1,5 @@
-"""Root URL configuration: the admin, then the reader site (articles/urls.py, sitemaps and robots.txt included)."""
+"""Root URL configuration: the admin, the JSON API (articles/api/, namespace "api"), then the reader site
+(articles/urls.py, sitemaps and robots.txt included)."""
 
 import re
 
@@ -6,6 +7,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
+
+from articles.api import api
 
 admin.site.site_header = f"{settings.SITE_NAME} 编辑后台"
 admin.site.site_title = settings.SITE_NAME
@@ -15,6 +18,7 @@ handler500 = "articles.views.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     path("", include("articles.urls")),
 ]
 

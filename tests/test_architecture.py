@@ -22,13 +22,14 @@ ABOVE_MODELS = [
     "articles.context_processors",
     "articles.middleware",
     "articles.admin",
+    "articles.api",
     "articles.forms",
     "articles.importer",
     "articles.management",
     "articles.tasks",
     "articles.generator",
 ]
-VIEW_MODULES = ["articles.views", "articles.feeds", "articles.sitemaps"]
+VIEW_MODULES = ["articles.views", "articles.feeds", "articles.sitemaps", "articles.api"]
 
 
 def module_name(path):

@@ -119,3 +119,15 @@ def test_admin_pages_run_under_the_policy_without_violations(watched_page, edito
     follow(page, version)
     assert page.locator("form").first.is_visible()
     assert violations(page) == []
+
+
+def test_api_docs_page_runs_under_the_policy_from_the_sites_own_files(watched_page, published_post):
+    page = watched_page
+
+    page.goto("/api/v1/docs")
+    page.wait_for_load_state()
+    page.locator(".opblock").first.wait_for()
+
+    assert page.locator(".opblock").count() == 9
+    assert "/api/v1/ingest" in page.content()
+    assert violations(page) == []

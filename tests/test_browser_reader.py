@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from articles.models import Category, Market
-from tests.conftest import follow, save_screenshot, serve_charts
+from tests.conftest import SCREENSHOT_DIR, follow, save_screenshot, serve_charts
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -100,3 +100,33 @@ def test_unknown_share_link_shows_the_friendly_404(browser_page, db):
     assert browser_page.get_by_role("heading", level=1).inner_text() == "找不到这个页面"
     assert browser_page.get_by_role("link", name="返回首页").is_visible()
     save_screenshot(browser_page, "phone-5-not-found")
+
+
+def test_wechat_qr_code_sits_beside_the_share_box_on_a_desktop_and_behind_a_toggle_on_a_phone(browser_page, newsroom):
+    page = browser_page
+    qr = page.locator("#wechat-qr .qr")
+    toggle = page.get_by_role("button", name="微信扫一扫")
+
+    page.set_viewport_size(VIEWPORTS["desktop"])
+    page.goto(newsroom.get_absolute_url())
+    page.wait_for_load_state()
+    assert qr.is_visible() and not toggle.is_visible()
+    share, code = page.locator(".share").bounding_box(), qr.bounding_box()
+    assert code["x"] > share["x"] + share["width"] - 1  # to the right of the share box
+    assert 100 <= code["width"] <= 140
+    page.locator(".share-box").scroll_into_view_if_needed()
+    page.screenshot(path=SCREENSHOT_DIR / "desktop-6-wechat-qr.png")
+
+    page.set_viewport_size(VIEWPORTS["phone"])
+    assert not qr.is_visible() and toggle.get_attribute("aria-expanded") == "false"
+    toggle.click()
+    assert qr.is_visible() and toggle.get_attribute("aria-expanded") == "true"
+    assert qr.bounding_box()["width"] >= 150  # big enough to scan from another phone's screen
+    page.locator(".share-box").scroll_into_view_if_needed()
+    page.screenshot(path=SCREENSHOT_DIR / "phone-6-wechat-qr.png")
+    toggle.click()
+    assert not qr.is_visible()
+
+    # On paper the code prints, without the buttons.
+    page.emulate_media(media="print")
+    assert qr.is_visible() and not toggle.is_visible()

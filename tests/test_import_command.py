@@ -247,6 +247,7 @@ def test_the_report_lists_every_file_with_its_outcome_and_reason(db, posts_dir, 
         "key": "NW3",
         "reason": "unparseable date '明天'",
         "warnings": [],
+        "twin": None,
     }
     assert data["summary"]["created"] == 2
     assert data["summary"]["failed"] == 1

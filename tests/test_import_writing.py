@@ -13,6 +13,7 @@ from articles.importer.parsing import content_hash, parse_posts
 from articles.importer.writing import Candidate, Lookups, keep_latest, write_parsed, write_posts
 from articles.models import Category, OriginalFile, Post, Source, Stock, StockChart, TaggedPost
 from articles.slugs import unique_slug
+from articles.stories import body_digest
 
 NOW = datetime.datetime(2026, 3, 4, 5, 6, 7, tzinfo=datetime.UTC)
 # What each table's rows are compared by, instead of ids, which differ between the two writes.
@@ -42,6 +43,7 @@ def write_with_the_orm(candidates):
         ids = {"category_id": lookups.category(parsed), "source_id": lookups.source(parsed)}
         post = Post(key=parsed.key, imported_at=NOW, **Post.imported_values(parsed, **ids))
         post.slug = unique_slug(Post, post.slug_base())
+        post.body_digest = body_digest(parsed.body)
         posts.append(post)
     Post.objects.bulk_create(posts)
     pairs = list(zip(candidates, posts, strict=True))
@@ -128,7 +130,13 @@ def test_the_copy_path_writes_the_rows_bulk_create_and_bulk_history_create_would
         write_with_the_orm(parsed)
 
     assert copied[Post._meta.db_table]
-    assert everything() == copied
+    # The import also links the generator's stories told twice (articles/stories.py), which the plain
+    # ORM writes do not look for.
+    twins = [row.pop("twin_of_id") for row in copied[Post._meta.db_table]]
+    assert any(twins)
+    for row in (written := everything())[Post._meta.db_table]:
+        row.pop("twin_of_id")
+    assert written == copied
 
 
 def test_posts_written_without_files_are_the_posts_importing_their_files_writes_less_the_files(db, tmp_path):

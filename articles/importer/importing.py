@@ -21,7 +21,7 @@ from .files import PostFile, iter_post_files
 from .frontmatter import PostFileError
 from .parsing import content_hash, parse_posts, quick_key
 from .report import Outcome, Status, Summary
-from .writing import Candidate, Lookups, keep_latest, write_posts
+from .writing import CHANGE_REASON, Candidate, Lookups, keep_latest, write_posts
 
 DEFAULT_BATCH_SIZE = 500
 # A batch also ends once its files hold this many bytes, so that memory stays bounded whatever they
@@ -38,16 +38,7 @@ class Batch:
     to_parse: list[tuple[PostFile, str, str | None]] = field(default_factory=list)
 
 
-def import_posts(
-    paths,
-    *,
-    batch_size=DEFAULT_BATCH_SIZE,
-    workers=0,
-    dry_run=False,
-    overwrite_edited=False,
-    force=False,
-    on_outcome=None,
-):
+def import_posts(paths, **options):
     """Import every post under `paths` (files, directories, .zip / .tar.* archives); return the Summary.
 
     Files are read and written `batch_size` at a time, so memory stays flat however many there are;
@@ -56,10 +47,27 @@ def import_posts(
     a transaction that is rolled back. `force` re-parses unchanged files; `overwrite_edited` replaces
     posts an editor changed since their last import.
     """
+    return import_files(iter_post_files(paths), **options)
+
+
+def import_files(
+    items,
+    *,
+    batch_size=DEFAULT_BATCH_SIZE,
+    workers=0,
+    dry_run=False,
+    overwrite_edited=False,
+    force=False,
+    on_outcome=None,
+    reason=CHANGE_REASON,
+):
+    """Import `items`, PostFiles (or Outcomes of files already found unreadable), as import_posts does
+    with the files it finds: the one write path of the command, the admin's uploads and the ingest API.
+    History records carry `reason`."""
     summary = Summary()
 
     def finish(batch, parsed):
-        outcomes = batch.outcomes + _write(batch, parsed.result(), lookups, overwrite_edited, force)
+        outcomes = batch.outcomes + _write(batch, parsed.result(), lookups, overwrite_edited, force, reason)
         for outcome in outcomes:
             summary.add(outcome)
             if on_outcome:
@@ -68,8 +76,8 @@ def import_posts(
     with transaction.atomic() if dry_run else contextlib.nullcontext(), Parsers(workers) as parsers:
         lookups = Lookups()
         waiting = collections.deque()
-        for items in _batched(iter_post_files(paths), batch_size):
-            batch = _read(items, force)
+        for chunk in _batched(items, batch_size):
+            batch = _read(chunk, force)
             waiting.append((batch, parsers.submit([(file.data, file.file_id) for file, *_ in batch.to_parse])))
             if len(waiting) > workers:
                 finish(*waiting.popleft())
@@ -134,7 +142,7 @@ def _read(items, force):
     return batch
 
 
-def _write(batch, parsed, lookups, overwrite_edited, force):
+def _write(batch, parsed, lookups, overwrite_edited, force, reason):
     outcomes, candidates = [], []
     for (file, sha256, new_key), (post, compressed) in zip(batch.to_parse, parsed, strict=True):
         if isinstance(post, PostFileError):
@@ -144,7 +152,7 @@ def _write(batch, parsed, lookups, overwrite_edited, force):
     candidates, duplicates = keep_latest(candidates)
     outcomes += duplicates
     if candidates:
-        outcomes += write_posts(candidates, lookups, overwrite_edited=overwrite_edited, force=force)
+        outcomes += write_posts(candidates, lookups, overwrite_edited=overwrite_edited, force=force, reason=reason)
     return outcomes
 
 

@@ -29,6 +29,8 @@ class Outcome:
     key: str | None = None
     reason: str = ""
     warnings: list[str] = field(default_factory=list)
+    # The key of the other copy of the same story (articles/stories.py), when the import found one.
+    twin: str | None = None
 
     def as_dict(self):
         return {
@@ -37,6 +39,7 @@ class Outcome:
             "key": self.key,
             "reason": self.reason,
             "warnings": self.warnings,
+            "twin": self.twin,
         }
 
 
@@ -47,9 +50,11 @@ class Summary:
     counts: Counter = field(default_factory=Counter)
     started: float = field(default_factory=time.perf_counter)
     elapsed: float = 0.0
+    twins: int = 0
 
     def add(self, outcome):
         self.counts[outcome.status] += 1
+        self.twins += outcome.twin is not None
 
     def finish(self):
         self.elapsed = time.perf_counter() - self.started
@@ -69,21 +74,24 @@ class Summary:
         return self.counts[Status.CREATED] + self.counts[Status.UPDATED] + self.counts[Status.UNCHANGED]
 
     def line(self):
-        """`N created, N updated, N unchanged, N conflicts, N failed, N skipped in 1.2 s (1,234 posts/s)`.
+        """`N created, N updated, N unchanged, N conflicts, N failed, N skipped in 1.2 s (1,234 posts/s)`,
+        with `, N twins` before `in` when posts written were found to be copies of one story.
 
         The rate is left out when no post was written or found unchanged: it would measure nothing.
         """
         c = self.counts
         rate = f" ({self.posts_per_second:,.0f} posts/s)" if self.posts else ""
+        twins = f", {self.twins} twins" if self.twins else ""
         return (
             f"{c[Status.CREATED]} created, {c[Status.UPDATED]} updated, {c[Status.UNCHANGED]} unchanged, "
-            f"{c[Status.CONFLICT]} conflicts, {c[Status.FAILED]} failed, {c[Status.SKIPPED]} skipped "
+            f"{c[Status.CONFLICT]} conflicts, {c[Status.FAILED]} failed, {c[Status.SKIPPED]} skipped{twins} "
             f"in {self.elapsed:.1f} s{rate}"
         )
 
     def as_dict(self):
         return {
             **{str(status): self.counts[status] for status in Status},
+            "twins": self.twins,
             "elapsed_seconds": round(self.elapsed, 3),
             "posts_per_second": round(self.posts_per_second, 1),
         }

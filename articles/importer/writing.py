@@ -12,6 +12,7 @@ from taggit.models import Tag
 from articles import freshness
 from articles.models import Category, OriginalFile, Post, Source, Stock, StockChart, TaggedPost, category_slug_key
 from articles.slugs import unique_slug
+from articles.stories import body_digest
 from articles.tasks import queue_imported
 
 from .body import Chart
@@ -19,6 +20,7 @@ from .copying import insert_rows, instance_values, reserve_ids
 from .files import PostFile
 from .parsing import ParsedPost
 from .report import Outcome, Status
+from .twins import link_twins
 
 CHANGE_REASON = "import"
 # Post.history builds a manager each time it is read: look the historical model up once.
@@ -40,6 +42,8 @@ class Candidate:
     post: ParsedPost
     # The read step found no post with this key: in a batch, it is inserted without further checks.
     known_new: bool = False
+    # stories.body_digest of the post's body, once it is to be written.
+    digest: str = ""
 
     @property
     def recency(self):
@@ -125,8 +129,9 @@ class Lookups:
         return self.sources[post.source] if post.source else None
 
 
-def write_posts(candidates, lookups, *, overwrite_edited=False, force=False):
-    """Create or update the posts of one batch; each post is written whole or not at all.
+def write_posts(candidates, lookups, *, overwrite_edited=False, force=False, reason=CHANGE_REASON):
+    """Create or update the posts of one batch; each post is written whole or not at all. Their history
+    records carry `reason` ("import", or which API key ingested them).
 
     The batch is one transaction. Should the database reject it, the posts are retried one by one so
     that only the offending one fails, with the database's reason.
@@ -136,13 +141,15 @@ def write_posts(candidates, lookups, *, overwrite_edited=False, force=False):
     try:
         with transaction.atomic():
             _relax_commit()
-            return _write(candidates, lookups, overwrite_edited=overwrite_edited, force=force, optimistic=batch)
+            return _write(
+                candidates, lookups, overwrite_edited=overwrite_edited, force=force, optimistic=batch, reason=reason
+            )
     except DatabaseError as error:
         if not batch:
             return [candidates[0].outcome(Status.FAILED, f"the database rejected it: {error}".strip())]
     outcomes = []
     for candidate in candidates:
-        outcomes += write_posts([candidate], lookups, overwrite_edited=overwrite_edited, force=force)
+        outcomes += write_posts([candidate], lookups, overwrite_edited=overwrite_edited, force=force, reason=reason)
     return outcomes
 
 
@@ -176,7 +183,7 @@ def keep_latest(candidates):
     return list(latest.values()), skipped
 
 
-def _write(candidates, lookups, *, overwrite_edited, force, optimistic):
+def _write(candidates, lookups, *, overwrite_edited, force, optimistic, reason):
     """Decide each candidate's fate and write the batch.
 
     Optimistic (a whole batch): posts the read step found no row for are inserted without looking for
@@ -224,10 +231,29 @@ def _write(candidates, lookups, *, overwrite_edited, force, optimistic):
             updates.append((candidate, post))
 
     now = timezone.now()
+    for candidate in [*creates, *(candidate for candidate, _ in updates)]:
+        candidate.digest = body_digest(candidate.post.body)
     _warn_likely_duplicates(creates)
-    outcomes += _create(creates, lookups, now, check_slugs=not optimistic)
-    outcomes += _update(updates, lookups, now)
-    return outcomes
+    written = _create(creates, lookups, now, check_slugs=not optimistic, reason=reason)
+    written += _update(updates, lookups, now, reason)
+    digests = {candidate.post.key: candidate.digest for candidate in creates}
+    digests.update((candidate.post.key, candidate.digest) for candidate, _ in updates)
+    _link_twins([o for o in written if o.status in (Status.CREATED, Status.UPDATED)], digests, now)
+    return outcomes + written
+
+
+def _link_twins(outcomes, digests, now):
+    """Link the posts just written to the other copies of their stories, and name each one's twin in its
+    outcome (a warning too, for the operator)."""
+    found = link_twins([outcome.key for outcome in outcomes], digests, now)
+    for outcome in outcomes:
+        if outcome.key in found:
+            canonical, twin = found[outcome.key]
+            outcome.twin = twin
+            if canonical:
+                outcome.warnings.append(f"the same story as {twin}, which now points here (canonical)")
+            else:
+                outcome.warnings.append(f"the same story as {twin}, the canonical copy: listed once")
 
 
 def _original_file(post):
@@ -259,7 +285,7 @@ def _warn_likely_duplicates(candidates):
         seen.setdefault(story, candidate.post.key)
 
 
-def _create(candidates, lookups, now, *, check_slugs):
+def _create(candidates, lookups, now, *, check_slugs, reason):
     if not candidates:
         return []
     ids = reserve_ids(Post, len(candidates))
@@ -271,12 +297,13 @@ def _create(candidates, lookups, now, *, check_slugs):
             "created_at": now,
             "updated_at": now,
             "imported_at": now,
+            "body_digest": candidate.digest,
             **_imported_values(candidate.post, lookups),
         }
         for pk, candidate in zip(ids, candidates, strict=True)
     ]
     insert_rows(Post, rows)
-    _insert_history(candidates, rows, "+", now)
+    _insert_history(candidates, rows, "+", now, reason)
     queue_imported(rows)
     pairs = list(zip(candidates, ids, strict=True))
     _create_charts(pairs)
@@ -307,7 +334,7 @@ def _slug(post, *, check):
     return unique_slug(Post, base) if check else base
 
 
-def _insert_history(candidates, rows, history_type, now):
+def _insert_history(candidates, rows, history_type, now, reason):
     """The posts' history records, with the tag and chart snapshot that articles.history keeps.
 
     Each record is what simple-history's bulk_history_create makes of a post: the tracked fields' values,
@@ -321,7 +348,7 @@ def _insert_history(candidates, rows, history_type, now):
                 **{name: row[name] for name in tracked if name in row},
                 "history_date": now,
                 "history_type": history_type,
-                "history_change_reason": CHANGE_REASON,
+                "history_change_reason": reason,
                 "history_user_id": None,
                 **_snapshot(candidate.post),
             }
@@ -377,7 +404,7 @@ def _create_charts(pairs):
     )
 
 
-def _update(pairs, lookups, now):
+def _update(pairs, lookups, now, reason):
     """Update posts from their files; a post whose imported values, tags, stocks and charts are all as the
     file has them again (a --force re-import, an edit that changed nothing the post takes) is left as it
     is, with no history record: only its stored original file is brought up to date."""
@@ -405,7 +432,7 @@ def _update(pairs, lookups, now):
     if changed:
         freshness.changed(freshness.SITE, *scopes)
         freshness.note_scheduled([post.published_at for _, post, _ in changed if post.status == Post.Status.PUBLISHED])
-    return _write_changed(changed, lookups, now) + _refresh_files(same, now)
+    return _write_changed(changed, lookups, now, reason) + _refresh_files(same, now)
 
 
 def _related(post, lookups):
@@ -435,14 +462,16 @@ def _stored_related(post_ids):
     return stored
 
 
-def _write_changed(changed, lookups, now):
+def _write_changed(changed, lookups, now, reason):
     if not changed:
         return []
     candidates = [candidate for candidate, _, _ in changed]
     posts = [post for _, post, _ in changed]
-    Post.objects.bulk_update(posts, [*Post.IMPORTED_FIELDS, "imported_at", "updated_at"])
+    for candidate, post in zip(candidates, posts, strict=True):
+        post.body_digest = candidate.digest
+    Post.objects.bulk_update(posts, [*Post.IMPORTED_FIELDS, "imported_at", "updated_at", "body_digest"])
     rows = [instance_values(post) for post in posts]
-    _insert_history(candidates, rows, "~", now)
+    _insert_history(candidates, rows, "~", now, reason)
     queue_imported(rows)
     ids = [post.pk for post in posts]
     # Unchanged charts keep their rows.

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Subquery
+from django.db.models import Q, Subquery
 from django.db.models.functions import Greatest
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -18,6 +18,7 @@ from taggit.models import TaggedItemBase
 from articles import images
 from articles.history import PostSnapshotHistory, record_version
 from articles.slugs import pinyin_slug, unique_slug
+from articles.stories import body_digest
 from articles.symbols import SymbolError, normalize_code
 from articles.validators import (
     EARLIEST_PUBLICATION,
@@ -66,6 +67,19 @@ class PostQuerySet(models.QuerySet):
         except KeyError:
             raise ValueError(f"no such scope: {kind!r}") from None
         return self.filter(**{lookup: obj})
+
+    def one_per_story(self, kind=None, obj=None):
+        """Leave out twins whose canonical post is live and in the same listing: a listing holding both
+        copies of a story shows it once; one holding only the copy (another category or source) shows it.
+
+        A tag or stock listing takes a live canonical post to carry the same tags and stocks as its copy,
+        as one story does. The canonical post is joined by primary key, one probe per row listed, so a
+        listing stays one index range scan.
+        """
+        canonical = Q(twin_of__status=Post.Status.PUBLISHED, twin_of__published_at__lte=timezone.now())
+        if kind in ("category", "source"):
+            canonical &= Q(**{f"twin_of__{kind}": obj})
+        return self.filter(Q(twin_of__isnull=True) | ~canonical)
 
     def older_than(self, published_at, pk):
         """Posts after (published_at, pk) in newest-first order, newest first.
@@ -206,10 +220,26 @@ class Post(models.Model):
     # import must not be overwritten by a re-import.
     imported_at = models.DateTimeField("最近导入", null=True, blank=True, editable=False)
     edited_at = models.DateTimeField("最近编辑", null=True, blank=True, editable=False)
+    # One story stored twice (articles/stories.py): the copy points at the canonical post, whose page its
+    # own names as canonical, and a listing holding both shows the story once.
+    twin_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="twins",
+        verbose_name="重复于",
+        help_text="同一条新闻的另一份（通常是来源的原文）；列表只显示那一份",
+    )
+    body_digest = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = PostQuerySet.as_manager()
     # image_files describes files, not the post: reverting a version must not bring back an old record.
-    history = HistoricalRecords(excluded_fields=["updated_at", "image_files"], bases=[PostSnapshotHistory])
+    # The twin link and the body's digest are the importer's bookkeeping, not an edit to the post.
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "image_files", "twin_of", "body_digest"], bases=[PostSnapshotHistory]
+    )
 
     # The fields a post takes from the file it is imported from. Key and slug are set once, when the import
     # creates the post; the lead image and the editorial bookkeeping are the site's own.
@@ -262,12 +292,15 @@ class Post(models.Model):
             models.Index(
                 fields=["-published_at", "-id"], name="post_drafts_newest", condition=models.Q(status="draft")
             ),
+            # Finding a new post's twin by its text.
+            models.Index(fields=["body_digest"], name="post_body_digest", condition=~models.Q(body_digest="")),
         ]
 
     def __str__(self):
         return self.title
 
     def save(self, *args, **kwargs):
+        self.body_digest = body_digest(self.body)
         if not self.slug:
             self.slug = unique_slug(Post, self.slug_base(), exclude_pk=self.pk)
         if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
@@ -282,6 +315,10 @@ class Post(models.Model):
 
     def get_absolute_url(self):
         return reverse("articles:post_detail", args=[self.slug])
+
+    def canonical_url(self):
+        """The story's canonical page: the post it is a twin of, else its own."""
+        return self.twin_of.get_absolute_url() if self.twin_of_id else self.get_absolute_url()
 
     def slug_base(self):
         """What a new post's slug is made from (Post.slug_base_for)."""

@@ -13,6 +13,7 @@ from django.utils.dateformat import format as format_date
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from articles.qrcodes import qr_svg
 from articles.reading import MENU_SECONDS, absolute_url, site_state, site_url
 
 register = template.Library()
@@ -116,3 +117,9 @@ def news_article_jsonld(post, image=""):
         data["image"] = [absolute(image)]
     text = json.dumps(data, ensure_ascii=False).translate(JSON_SCRIPT_ESCAPES)
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))
+
+
+@register.filter
+def qr_code(url):
+    """The QR code of `url` as inline SVG (articles.qrcodes: drawn once per link, then cached)."""
+    return qr_svg(url)

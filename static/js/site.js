@@ -1,6 +1,6 @@
-// finews reader pages: the "N new posts" notice on listings, copying share links, the category
-// menu (its current item in view, "更多" closing like a menu) and placeholders for pictures and
-// stock charts that fail to load.
+// finews reader pages: the "N new posts" notice on listings, copying share links, the WeChat QR
+// toggle, the category menu (its current item in view, "更多" closing like a menu) and placeholders
+// for pictures and stock charts that fail to load.
 (function () {
   "use strict";
 
@@ -121,9 +121,21 @@
     });
   }
 
+  // On a phone the WeChat QR code waits behind its button; wider screens show it (CSS hides the button).
+  function qrToggles() {
+    document.querySelectorAll(".qr-toggle").forEach(function (button) {
+      var box = button.closest(".share-box");
+      button.addEventListener("click", function () {
+        var open = box.classList.toggle("qr-open");
+        button.setAttribute("aria-expanded", open ? "true" : "false");
+      });
+    });
+  }
+
   document.querySelectorAll("[data-poll]").forEach(watchForNewPosts);
   copyButtons();
   showCurrentCategory();
   closeMoreMenuOutside();
   watchImages();
+  qrToggles();
 })();

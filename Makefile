@@ -10,7 +10,7 @@ export HOST PORT
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} DEBUG=0 SECURE_SSL_REDIRECT=0 \
 	SITE_URL=http://127.0.0.1:8000 PYTHON=$(PY)
 
-.PHONY: venv dev-tools run dev worker test lint fuzz check-run audit bench-import bench-web bench-soak bench-admin cluster clean
+.PHONY: venv dev-tools run dev worker test lint fuzz check-run audit bench-import bench-web bench-soak bench-admin serve-production cluster clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -76,7 +76,7 @@ audit: dev-tools
 bench-import: dev-tools
 	$(TEST_ENV) scripts/with-postgres $(PY) bench/import.py $(BENCH_ARGS)
 
-## bench-web: load 1,000,000 posts into a dedicated database, serve with gunicorn -w2, wrk each page and two references
+## bench-web: load 1,000,000 posts into a dedicated database, serve with gunicorn -w2, wrk each page and two references, then the cached site (nginx, page cache, publishing while loaded)
 bench-web: dev-tools
 	$(PY) bench/web.py $(BENCH_ARGS)
 
@@ -87,6 +87,10 @@ bench-soak: dev-tools
 ## bench-admin: load 1,000,000 posts into a dedicated database, time the post changelist, filters, search, autocompletes
 bench-admin: dev-tools
 	$(PY) bench/admin.py $(BENCH_ARGS)
+
+## serve-production: nginx on deploy/nginx.conf in front of gunicorn, with the environment's settings (SERVE_ARGS="--port 8080")
+serve-production:
+	scripts/serve-production $(SERVE_ARGS)
 
 ## cluster: two app nodes behind nginx, a job worker, a PostgreSQL primary and replica, Redis and S3, on free loopback ports
 cluster: dev-tools

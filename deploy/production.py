@@ -209,6 +209,8 @@ def main():
         print(f"serve-production: {production.url}/ (nginx), gunicorn at {production.app_url}/")
         print(f"serve-production: nginx.conf and logs in {production.folder}; Ctrl-C stops both")
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        # Ctrl-C stops both even when started from a shell that ignores SIGINT in background jobs.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         while all(process.poll() is None for process in production.processes.values()):
             time.sleep(1)
         stopped = [name for name, process in production.processes.items() if process.poll() is not None]

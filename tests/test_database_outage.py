@@ -62,6 +62,25 @@ def test_reader_pages_answer_a_designed_503_while_the_database_is_away(path, pub
     assert 'href="/static/css/site.css"' in html
 
 
+def test_pages_in_the_page_cache_are_still_served_while_the_database_is_away(published_post, monkeypatch):
+    client = Client(raise_request_exception=False)
+    article = published_post.get_absolute_url()
+    assert client.get(article).status_code == 200  # now in the page cache
+
+    connection = connections["default"]
+    connection.close()
+    monkeypatch.setitem(connection.settings_dict, "PORT", str(free_port()))
+    try:
+        cached = client.get(article)
+        assert cached.status_code == 200
+        assert cached["X-Page-Cache"] == "hit"
+        assert published_post.title in cached.content.decode()
+        assert client.get("/news/").status_code == 503  # never cached: made now, without the database
+    finally:
+        connection.close()
+        monkeypatch.undo()
+
+
 def test_the_outage_is_logged_in_one_line_per_request(published_post, database_away, log_output):
     Client(raise_request_exception=False).get("/news/")
 

@@ -8,7 +8,7 @@ serving those pages while the database is away.
 import logging
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
@@ -27,6 +27,9 @@ def unstorable(text):
     return "\x00" in text
 
 
+INVALID_CHARACTERS = "链接中含有无效字符。"
+
+
 class RejectUnstorableInputMiddleware:
     """A 400 for a path, query string or cookie holding NUL (`%00`, or `\\000` in a quoted cookie):
     no row can match it, and PostgreSQL would answer any query holding it (a session key's
@@ -41,8 +44,11 @@ class RejectUnstorableInputMiddleware:
         if unstorable(request.path_info) or any(
             unstorable(key) or any(unstorable(value) for value in values) for key, values in parameters
         ):
-            # A 400 is logged by Django's request logger in one line, with the path.
-            return render(request, "400.html", {"message": "链接中含有无效字符。"}, status=400)
+            # A 400 is logged by Django's request logger in one line, with the path. Apps and the
+            # crawler read JSON under /api/v1/ (the API's error shape), readers the designed page.
+            if request.path_info.startswith("/api/v1/"):
+                return JsonResponse({"detail": INVALID_CHARACTERS}, status=400)
+            return render(request, "400.html", {"message": INVALID_CHARACTERS}, status=400)
         return self.get_response(request)
 
 

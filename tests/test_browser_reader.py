@@ -102,7 +102,7 @@ def test_unknown_share_link_shows_the_friendly_404(browser_page, db):
     save_screenshot(browser_page, "phone-5-not-found")
 
 
-def test_wechat_qr_code_sits_beside_the_share_box_on_a_desktop_and_behind_a_toggle_on_a_phone(browser_page, newsroom):
+def test_wechat_qr_code_is_under_the_share_box_on_a_desktop_and_behind_a_toggle_on_a_phone(browser_page, newsroom):
     page = browser_page
     qr = page.locator("#wechat-qr .qr")
     toggle = page.get_by_role("button", name="微信扫一扫")
@@ -112,7 +112,8 @@ def test_wechat_qr_code_sits_beside_the_share_box_on_a_desktop_and_behind_a_togg
     page.wait_for_load_state()
     assert qr.is_visible() and not toggle.is_visible()
     share, code = page.locator(".share").bounding_box(), qr.bounding_box()
-    assert code["x"] > share["x"] + share["width"] - 1  # to the right of the share box
+    assert code["y"] >= share["y"] + share["height"] - 1  # under the share box, in the article's sidebar
+    assert page.locator(".article-aside #wechat-qr").count() == 1
     assert 100 <= code["width"] <= 140
     page.locator(".share-box").scroll_into_view_if_needed()
     page.screenshot(path=SCREENSHOT_DIR / "desktop-6-wechat-qr.png")

@@ -153,3 +153,11 @@ def test_other_methods_on_a_reader_page_are_not_allowed(method, reader_site):
 
     assert response.status_code == 405
     assert response["Allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_nul_in_an_api_request_is_a_json_400(client):
+    response = client.get("/api/v1/posts", {"category": "a\x00b"})
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"]

@@ -7,17 +7,20 @@ Django never sees. Crawlers (User-Agent patterns), prefetches and prerenders (`P
 within VIEW_REPEAT_SECONDS are not counted.
 
 A counted read is one increment in Redis (a hash of post id → reads) when CACHE_URL names Redis, or
-in the process's memory without it. `flush_views` (the Celery beat task, or `manage.py flush_views`)
-moves the counts into the database in one transaction every VIEW_FLUSH_SECONDS — hourly rows for
-the rankings, and each post's total for the admin — and computes the day's and week's rankings, which
-reader pages read from the cache. A restart of the app loses nothing with Redis; losing Redis (or,
-without it, a process) loses at most the reads since the last flush.
+in the process's memory without it (a checkout: there each process flushes its own counts, with the
+first read VIEW_FLUSH_SECONDS after its last flush). `flush_views` (the Celery beat task, or
+`manage.py flush_views`) moves the counts into the database in one transaction every
+VIEW_FLUSH_SECONDS — hourly rows for the rankings, and each post's total for the admin — and
+computes the day's and week's rankings, which reader pages read from the cache. A restart of the
+app loses nothing with Redis; losing Redis (or, without it, a process) loses at most the reads since
+the last flush.
 """
 
 import datetime
 import hashlib
 import re
 import threading
+import time
 from collections import Counter
 
 from django.conf import settings
@@ -74,7 +77,10 @@ def record_view(request, post_id):
         return False
     if not cache.add(f"views:seen:{post_id}:{client_digest(request)}", 1, settings.VIEW_REPEAT_SECONDS):
         return False
-    pending_store().add(post_id)
+    store = pending_store()
+    store.add(post_id)
+    if store.flush_due():
+        flush_views()
     return True
 
 
@@ -99,12 +105,17 @@ class RedisPending:
     def done(self):
         self.client.delete(self.taken)
 
+    def flush_due(self):
+        # Celery beat (or cron) flushes the shared hash.
+        return False
+
 
 class LocalPending:
     """Reads not yet flushed, in this process's memory: the arrangement without Redis (a checkout)."""
 
     counts = Counter()
     lock = threading.Lock()
+    last_flush = time.monotonic()
 
     def add(self, post_id):
         with self.lock:
@@ -118,6 +129,15 @@ class LocalPending:
 
     def done(self):
         pass
+
+    def flush_due(self):
+        """No other process can see these counts: the process flushes them itself, with the first read
+        counted VIEW_FLUSH_SECONDS after its last flush."""
+        with self.lock:
+            if time.monotonic() - LocalPending.last_flush < settings.VIEW_FLUSH_SECONDS:
+                return False
+            LocalPending.last_flush = time.monotonic()
+        return True
 
 
 def pending_store():

@@ -316,7 +316,13 @@ def post_detail(request, slug):
         if old is None:
             raise Http404("没有这篇文章")
         return redirect(old.post, permanent=True)
-    response = render_article(request, post, current_category=post.category_id, most_read=curation(request).most_read)
+    response = render_article(
+        request,
+        post,
+        current_category=post.category_id,
+        most_read=curation(request).most_read,
+        count_reads=settings.VIEW_COUNTING,
+    )
     return set_last_modified(response, site_state(request).last_change)
 
 

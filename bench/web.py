@@ -9,6 +9,11 @@ wrk (8 connections): the home page, page 1 and page 3,000 of the largest categor
 share link and a feed. The references run in the same gunicorn: a bare Django view returning the
 saved article page from memory (Django's own ceiling here), and nginx serving that saved file.
 Each target runs --runs times, round-robin; the table shows medians.
+
+Counting reads: a second gunicorn (--off-port) serves the same site with VIEW_COUNTING=0, so the
+article with counting on and off is measured in the same run; the read beacon (one POST a reader's
+browser sends per read, each from another client so that every one counts) alone; and whole reads
+(the article, then its beacon, on each connection), whose rate is reads/s, not requests/s.
 """
 
 import argparse
@@ -32,6 +37,20 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/finews_bench_web"
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 DEEP_PAGE = 3000
 PER_PAGE = 30
+# A reader's browser: an article, then its read beacon, each beacon from another address so that it counts.
+# X-Forwarded-For is a header the site reads, not an address anything is sent to.
+READ_SCRIPT = """
+local article, beacon, n = "{article}", "{beacon}", 0
+local agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+request = function()
+  n = n + 1
+  if {whole} and n % 2 == 1 then
+    return wrk.format("GET", article)
+  end
+  local client = "198.18." .. math.random(0, 255) .. "." .. math.random(0, 255) .. ", " .. n
+  return wrk.format("POST", beacon, {{["User-Agent"] = agent, ["X-Forwarded-For"] = client}}, "")
+end
+"""
 NGINX_CONF = """
 worker_processes 2;
 daemon off;
@@ -60,6 +79,12 @@ def parse_args():
     parser.add_argument("--reseed", action="store_true", help="empty the database's posts and load them again")
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8201)), help="gunicorn's port")
     parser.add_argument("--nginx-port", type=int, default=int(os.environ.get("BENCH_NGINX_PORT", 8202)))
+    parser.add_argument(
+        "--off-port",
+        type=int,
+        default=int(os.environ.get("BENCH_OFF_PORT", 8203)),
+        help="port of the second gunicorn, with read counting off",
+    )
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
     parser.add_argument("--runs", type=int, default=3, help="runs per target; medians are shown (default 3)")
     parser.add_argument("--connections", type=int, default=8)
@@ -98,6 +123,7 @@ def pick_targets():
 
     django.setup()
     from django.db.models import Count
+    from django.urls import reverse
 
     from articles.models import Category, Post
     from articles.pagination import Cursor
@@ -116,6 +142,7 @@ def pick_targets():
         "article": article.get_absolute_url(),
         "share link (301)": shared.share_url(),
         "feed (RSS)": "/rss.xml",
+        "beacon": reverse("articles:count_view", args=[article.pk]),
     }
 
 
@@ -146,9 +173,10 @@ def fetch(url):
         return error.code, error.read()
 
 
-def wrk(url, args):
-    """(requests/s, p50 ms, p99 ms) of one wrk run."""
+def wrk(url, args, script=None):
+    """(requests/s, p50 ms, p99 ms) of one wrk run, with the Lua `script` (a path) when given."""
     command = ["wrk", "-t2", f"-c{args.connections}", f"-d{args.duration}s", "--latency", url]
+    command += ["-s", str(script)] if script else []
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", output, re.MULTILINE))
     if "Non-2xx or 3xx responses" in output or "Socket errors" in output:
@@ -191,10 +219,13 @@ def main():
 
     base = f"http://127.0.0.1:{args.port}"
     gunicorn = [sys.executable, "-m", "gunicorn", "finews.wsgi", "--workers", "2", "--log-level", "warning"]
-    gunicorn += ["--bind", f"127.0.0.1:{args.port}"]
-    processes = [subprocess.Popen(gunicorn, cwd=ROOT, env=env)]
+    processes = [subprocess.Popen([*gunicorn, "--bind", f"127.0.0.1:{args.port}"], cwd=ROOT, env=env)]
+    off = f"http://127.0.0.1:{args.off_port}"
+    off_env = {**env, "VIEW_COUNTING": "0", "SITE_URL": off}
+    processes.append(subprocess.Popen([*gunicorn, "--bind", f"127.0.0.1:{args.off_port}"], cwd=ROOT, env=off_env))
     try:
         wait_until_up(f"{base}/robots.txt", processes[0])
+        wait_until_up(f"{off}/robots.txt", processes[1])
         status, page = fetch(base + targets["article"])
         if status != 200:
             sys.exit(f"bench: the article answered {status}")
@@ -203,24 +234,35 @@ def main():
         (tmp / "nginx.conf").write_text(NGINX_CONF.format(tmp=tmp, port=args.nginx_port))
         nginx = ["nginx", "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "nginx-error.log")]
         processes.append(subprocess.Popen(nginx))
-        wait_until_up(f"http://127.0.0.1:{args.nginx_port}/article.html", processes[1])
+        wait_until_up(f"http://127.0.0.1:{args.nginx_port}/article.html", processes[-1])
 
         urls = {
             "nginx static file": f"http://127.0.0.1:{args.nginx_port}/article.html",
             "bare Django view": f"{base}/bench/bare/",
             **{name: base + path for name, path in targets.items()},
+            "article, counting off": off + targets["article"],
+            "read beacon": base + targets["beacon"],
+            "article + beacon": base + targets["article"],
         }
+        scripts = {}
+        for name, whole in [("read beacon", "false"), ("article + beacon", "true")]:
+            scripts[name] = tmp / f"{name.replace(' ', '-').replace('+', 'and')}.lua"
+            script = READ_SCRIPT.format(article=targets["article"], beacon=targets["beacon"], whole=whole)
+            scripts[name].write_text(script)
         for name, url in urls.items():
-            status, body = fetch(url)
+            status, body = fetch(url) if name not in scripts else (200, b"")
             log(f"{status} {len(body):>7,} B  {name}: {url}")
             if status not in (200, 301):
                 sys.exit(f"bench: {name} answered {status}")
-            wrk(url, argparse.Namespace(connections=2, duration=1))  # warm caches and the workers
+            # Warm caches and the workers.
+            wrk(url, argparse.Namespace(connections=2, duration=1), scripts.get(name))
 
         results = {name: [] for name in urls}
         for run in range(1, args.runs + 1):
             for name, url in urls.items():
-                results[name].append(wrk(url, args))
+                rps, p50, p99 = wrk(url, args, scripts.get(name))
+                # Two requests make one read: the article and its beacon.
+                results[name].append((rps / 2, p50, p99) if name == "article + beacon" else (rps, p50, p99))
                 log(f"run {run}/{args.runs} {name}: {results[name][-1][0]:,.0f} req/s")
     finally:
         for process in processes:
@@ -249,13 +291,18 @@ def report(results, args):
     print(f"|{'-' * 22}|{'-' * 9}:|{'-' * 8}:|{'-' * 8}:|{'-' * 8}:|")
     for name, (rps, p50, p99) in medians.items():
         print(f"| {name:<20} | {rps:>8,.0f} | {p50:>7.2f} | {p99:>7.2f} | {ratio(name, 'bare Django view'):>7.0%} |")
-    pages = [name for name in medians if name not in ("nginx static file", "bare Django view")]
+    references = ("nginx static file", "bare Django view", "article, counting off", "read beacon", "article + beacon")
+    pages = [name for name in medians if name not in references]
     slowest = min(pages, key=lambda name: ratio(name, "bare Django view"))
     worst_p99 = max(pages, key=lambda name: medians[name][2])
     deep = next(name for name in pages if name.startswith("category p") and name != "category p1")
     print(f"\nslowest page: {slowest} at {ratio(slowest, 'bare Django view'):.0%} of the bare view (target ≥ 10%)")
     print(f"{deep} runs at {ratio(deep, 'category p1'):.0%} of page 1's rate (target ≥ 80%)")
     print(f"worst p99: {worst_p99} at {medians[worst_p99][2]:.1f} ms (target < 100 ms)")
+    on_off = ratio("article", "article, counting off")
+    print(f"article with read counting on runs at {on_off:.0%} of counting off (target ≥ 95%)")
+    whole = ratio("article + beacon", "article, counting off")
+    print(f"whole reads (article and beacon, reads/s) run at {whole:.0%} of the article alone, counting off")
 
 
 if __name__ == "__main__":

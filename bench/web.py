@@ -239,7 +239,7 @@ def main():
         urls = {
             "nginx static file": f"http://127.0.0.1:{args.nginx_port}/article.html",
             "bare Django view": f"{base}/bench/bare/",
-            **{name: base + path for name, path in targets.items()},
+            **{name: base + path for name, path in targets.items() if name != "beacon"},
             "article, counting off": off + targets["article"],
             "read beacon": base + targets["beacon"],
             "article + beacon": base + targets["article"],

@@ -139,3 +139,22 @@ def test_an_unpublished_posts_old_url_is_a_404(editor_client, client, published_
     Post.objects.filter(pk=published_post.pk).unpublish(editor)
 
     assert client.get(old_url).status_code == 404
+
+
+def test_restoring_an_earlier_title_is_a_visible_update_and_leaves_pins_alone(editor_client, published_post):
+    edit(editor_client, published_post, title="第一版", pinned_to="home")
+    first = published_post.history.first()
+    edit(editor_client, published_post, title="第二版", pinned_to="")
+    stamped = published_post.content_updated_at
+
+    revert_url = reverse("admin:articles_post_simple_history", args=[published_post.pk, first.pk])
+    form = post_form_data(published_post, title="第一版")
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=5)):
+        response = editor_client.post(revert_url, form)
+
+    assert response.status_code == 302
+    published_post.refresh_from_db()
+    assert published_post.title == "第一版"
+    assert published_post.content_updated_at > stamped
+    # Pins are today's decisions: a version does not bring one back.
+    assert published_post.pinned_to == ""

@@ -147,3 +147,24 @@ def test_the_poll_raises_a_banner_on_an_open_page(browser_page, front_page, make
     page.locator("#breaking-news").wait_for(state="visible")
     assert page.locator("#breaking-news a").inner_text() == "快讯：A 股三大指数集体涨超 2%"
     save_screenshot(page, "phone-curation-4-poll-banner")
+
+
+def test_editor_reorders_headlines_with_the_arrows(browser_page, front_page, editor):
+    page = browser_page
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto("/admin/login/")
+    page.fill("#id_username", editor.username)
+    page.fill("#id_password", "correct horse battery")
+    follow(page, page.locator("input[type=submit]"))
+
+    page.goto("/admin/articles/pinnedpost/")
+    page.wait_for_load_state("load")
+    row = page.locator("#result_list tbody tr").filter(has_text="港股科技股反弹")
+    follow(page, row.get_by_role("button", name="↑"))
+
+    titles = page.locator("#result_list tbody .field-title").all_inner_texts()
+    assert titles == [front_page.title, "港股科技股反弹，商汤涨超 6%", "沪指午后翻红，券商板块集体走强"]
+    save_screenshot(page, "desktop-curation-5-admin-pins")
+    page.goto("/")
+    page.wait_for_load_state("load")
+    assert page.locator(".headlines .headline-title").all_inner_texts()[1] == "港股科技股反弹，商汤涨超 6%"

@@ -134,7 +134,6 @@ class PostAdmin(SimpleHistoryAdmin):
     list_display = [
         "title",
         "state_badge",
-        "curation_badges",
         "category",
         "source",
         "published_time",
@@ -207,7 +206,7 @@ class PostAdmin(SimpleHistoryAdmin):
             "头条与快讯",
             {
                 "fields": ["pinned_to", "pin_order", "pinned_until", "breaking_until"],
-                "description": "仅已上线的文章可以置顶或设为快讯；撤回为草稿即取消。快讯默认 30 分钟，"
+                "description": "仅已发布的文章可以置顶或设为快讯；撤回为草稿即取消。快讯默认 30 分钟，"
                 "可在列表中用「设为快讯」操作，或在此设定截止时间。",
             },
         ),
@@ -234,22 +233,17 @@ class PostAdmin(SimpleHistoryAdmin):
     def state_badge(self, post):
         if post.pk is None:
             return "—"
-        return format_html('<span class="state-badge state-{}">{}</span>', post.state, post.state.label)
-
-    class Media:
-        css = {"all": ["articles/admin/post.css"]}
-        js = ["articles/admin/body_preview.js"]
-
-    @admin.display(description="头条/快讯")
-    def curation_badges(self, post):
-        badges = []
+        # Pins and breaking news beside the state: one column, so the list fits a laptop screen.
+        badges = [(post.state, post.state.label)]
         if post.pin_running:
             badges.append(("pinned", post.get_pinned_to_display()))
         if post.breaking_until and post.breaking_until > timezone.now():
             badges.append(("breaking", "快讯"))
-        if not badges:
-            return "—"
-        return format_html_join(" ", '<span class="state-badge curation-{}">{}</span>', badges)
+        return format_html_join(" ", '<span class="state-badge state-{}">{}</span>', badges)
+
+    class Media:
+        css = {"all": ["articles/admin/post.css"]}
+        js = ["articles/admin/body_preview.js"]
 
     @admin.display(description="发布时间", ordering="published_at")
     def published_time(self, post):
@@ -432,11 +426,11 @@ class PostAdmin(SimpleHistoryAdmin):
         updated = queryset.unpublish(request.user)
         self.message_user(request, f"已撤回 {updated} 篇文章。", messages.SUCCESS)
 
-    @admin.action(description=f"设为快讯（{settings.BREAKING_MINUTES} 分钟，仅已上线的文章）", permissions=["publish"])
+    @admin.action(description=f"设为快讯（{settings.BREAKING_MINUTES} 分钟，仅限已发布）", permissions=["publish"])
     def flag_breaking(self, request, queryset):
         flagged = queryset.flag_breaking(request.user)
         skipped = queryset.count() - flagged
-        note = f"；{skipped} 篇未上线，未设置" if skipped else ""
+        note = f"；{skipped} 篇不是已发布状态，未设置" if skipped else ""
         self.message_user(request, f"已将 {flagged} 篇文章设为快讯{note}。", messages.SUCCESS)
 
     @admin.action(description="取消所选文章的快讯", permissions=["publish"])

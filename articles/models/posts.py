@@ -465,9 +465,9 @@ class Post(models.Model):
         """Only a live post may be pinned or flagged as breaking news (a pin or flag that ran out is history)."""
         errors = {}
         if self.pin_running and not self.is_live:
-            errors["pinned_to"] = "只有已发布（上线）的文章可以置顶。"
+            errors["pinned_to"] = "只有已发布的文章可以置顶（草稿和定时发布的不行）。"
         if self.breaking_until and self.breaking_until > timezone.now() and not self.is_live:
-            errors["breaking_until"] = "只有已发布（上线）的文章可以设为快讯。"
+            errors["breaking_until"] = "只有已发布的文章可以设为快讯（草稿和定时发布的不行）。"
         if errors:
             raise ValidationError(errors)
 

@@ -173,11 +173,17 @@ def ranking():
     return cache.get(RANKING_KEY)
 
 
-def update_ranking(now=None):
-    """Compute the day's and week's rankings and keep them in the cache for reader pages."""
+def update_ranking(now=None, changed=True):
+    """Compute the day's and week's rankings and keep them in the cache for reader pages. The version, which
+    keys the cached lists, moves only when a ranking or a count in it did: a flush that changed nothing
+    readers see leaves every cached list in place."""
     now = now or timezone.now()
     data = {name: list(most_read_ids(hours, size, now)) for name, (hours, size) in RANKING_SIZES.items()}
-    data["version"] = now.timestamp()
+    previous = ranking()
+    if previous and all(previous.get(name) == data[name] for name in RANKING_SIZES) and not changed:
+        data["version"] = previous["version"]
+    else:
+        data["version"] = now.timestamp()
     cache.set(RANKING_KEY, data, 2 * 24 * 3600)
     return data
 
@@ -200,7 +206,8 @@ def flush_views(now=None):
         written = write_counts(counts, now) if counts else 0
         store.done()
         ViewCount.objects.filter(hour__lt=now - datetime.timedelta(hours=KEEP_HOURS)).delete()
-        update_ranking(now)
+        # New counts change the reads the lists show (the week's page prints them) even in the same order.
+        update_ranking(now, changed=bool(written))
         return written
     finally:
         cache.delete(FLUSH_LOCK_KEY)

@@ -298,3 +298,17 @@ def test_with_redis_a_failed_flush_keeps_its_counts_for_the_next(redis_cache, cl
     assert popularity.flush_views() == 1
     published_post.refresh_from_db()
     assert published_post.view_count == 2
+
+
+def test_a_flush_with_nothing_new_keeps_the_cached_lists(client, published_post):
+    read(client, published_post)
+    popularity.flush_views()
+    version = popularity.ranking()["version"]
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=1)):
+        popularity.flush_views()
+        assert popularity.ranking()["version"] == version
+        read(client, published_post, address="198.51.100.2")
+        popularity.flush_views()
+
+    assert popularity.ranking()["version"] != version

@@ -221,3 +221,13 @@ def test_headline_block_and_most_read_cost_one_query_cold_and_none_warm(
     assert len(curation_queries(cold)) == 1
     assert '"pinned_to"' in curation_queries(cold)[0].split("WHERE", 1)[1]
     assert curation_queries(warm) == []
+
+
+def test_the_next_end_of_a_pin_or_breaking_flag_is_known(make_post):
+    now = timezone.now()
+    assert Post.objects.next_curation_end() is None
+    make_post(pinned_to=Post.Pin.HOME, pinned_until=now + datetime.timedelta(hours=2))
+    make_post(breaking_until=now + datetime.timedelta(minutes=30))
+    make_post(pinned_to=Post.Pin.HOME, pinned_until=now - datetime.timedelta(hours=1))
+
+    assert Post.objects.next_curation_end() == now + datetime.timedelta(minutes=30)

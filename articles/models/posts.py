@@ -69,6 +69,16 @@ class PostQuerySet(models.QuerySet):
             .order_by("pin_order", "-published_at", "-pk")
         )
 
+    def next_curation_end(self):
+        """When the next running pin or breaking-news flag ends (None without one): pages that show it
+        change then, without a write, as they do when a scheduled post goes live."""
+        now = timezone.now()
+        ends = [
+            self.filter(**{f"{field}__gt": now}).aggregate(end=models.Min(field))["end"]
+            for field in ("pinned_until", "breaking_until")
+        ]
+        return min((end for end in ends if end), default=None)
+
     def breaking(self):
         """Live posts flagged as breaking news whose flag has not ended, newest first."""
         return self.published().filter(breaking_until__gt=timezone.now()).order_by("-published_at", "-pk")

@@ -2,6 +2,7 @@
 
 import json
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -25,7 +26,7 @@ from . import tasks
 from .forms import ImportUploadForm, PostAdminForm, StockChartForm, body_from_editor
 from .history import PostHistoryContextHelper, chart_label, record_version
 from .importer.body import find_mentions
-from .models import APIKey, Category, ImportRun, Market, OriginalFile, Post, Source, Stock, StockChart
+from .models import APIKey, Category, ImportRun, Market, OriginalFile, PinnedPost, Post, Source, Stock, StockChart
 from .models.imports import OUTCOME_LABELS
 from .symbols import SymbolError
 
@@ -130,7 +131,15 @@ class StockChartInline(admin.TabularInline):
 @admin.register(Post)
 class PostAdmin(SimpleHistoryAdmin):
     form = PostAdminForm
-    list_display = ["title", "state_badge", "category", "source", "published_time", "preview_link"]
+    list_display = [
+        "title",
+        "state_badge",
+        "category",
+        "source",
+        "published_time",
+        "view_count",
+        "preview_link",
+    ]
     list_select_related = ["category", "source"]
     # Exact, not "=" (iexact): the unique indexes answer exact matches; codes are pasted, not typed.
     search_fields = ["title", "info_code__exact", "key__exact"]
@@ -140,6 +149,7 @@ class PostAdmin(SimpleHistoryAdmin):
         StateListFilter,
         MinePostsFilter,
         ("published_at", admin.DateFieldListFilter),
+        "pinned_to",
         "category",
         "source",
     ]
@@ -156,9 +166,14 @@ class PostAdmin(SimpleHistoryAdmin):
         "edited_at",
         # Found by the importer (articles/stories.py): the canonical copy of the same story.
         "twin_of",
+        "content_updated_at",
+        "corrected_at",
+        "view_count",
     ]
+    # Where a post leads the site: for whoever may publish (Post.curatable_by), never for contributors.
+    curation_fields = ["pinned_to", "pin_order", "pinned_until", "breaking_until"]
     inlines = [StockChartInline]
-    actions = ["publish", "publish_now", "unpublish"]
+    actions = ["publish", "publish_now", "unpublish", "flag_breaking", "clear_breaking"]
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     save_on_top = True
@@ -176,6 +191,7 @@ class PostAdmin(SimpleHistoryAdmin):
                     "tags",
                     "summary",
                     "body",
+                    "correction",
                     "lead_image",
                     "lead_image_preview",
                 ]
@@ -188,11 +204,28 @@ class PostAdmin(SimpleHistoryAdmin):
                 "description": "状态为「发布」且发布时间在将来，即为定时发布：到时自动发布，无需再操作。",
             },
         ),
+        (
+            "头条与快讯",
+            {
+                "fields": ["pinned_to", "pin_order", "pinned_until", "breaking_until"],
+                "description": "仅已发布的文章可以置顶或设为快讯；撤回为草稿即取消。快讯默认 30 分钟，"
+                "可在列表中用「设为快讯」操作，或在此设定截止时间。",
+            },
+        ),
         ("来源信息", {"fields": ["info_code", "key", "original_url", "stocks", "twin_of"], "classes": ["collapse"]}),
         (
             "记录",
             {
-                "fields": ["created_by", "created_at", "updated_at", "imported_at", "edited_at"],
+                "fields": [
+                    "created_by",
+                    "created_at",
+                    "updated_at",
+                    "imported_at",
+                    "edited_at",
+                    "content_updated_at",
+                    "corrected_at",
+                    "view_count",
+                ],
                 "classes": ["collapse"],
             },
         ),
@@ -202,7 +235,13 @@ class PostAdmin(SimpleHistoryAdmin):
     def state_badge(self, post):
         if post.pk is None:
             return "—"
-        return format_html('<span class="state-badge state-{}">{}</span>', post.state, post.state.label)
+        # Pins and breaking news beside the state: one column, so the list fits a laptop screen.
+        badges = [(post.state, post.state.label)]
+        if post.pin_running:
+            badges.append(("pinned", post.get_pinned_to_display()))
+        if post.breaking_until and post.breaking_until > timezone.now():
+            badges.append(("breaking", "快讯"))
+        return format_html_join(" ", '<span class="state-badge state-{}">{}</span>', badges)
 
     class Media:
         css = {"all": ["articles/admin/post.css"]}
@@ -237,13 +276,14 @@ class PostAdmin(SimpleHistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         may_publish = self.has_publish_permission(request)
-        # Contributors write drafts; only those who may publish choose the status.
-        readonly = [*self.readonly_fields, *([] if may_publish else ["status"])]
+        # Contributors write drafts; only those who may publish choose the status, pins and breaking news.
+        readonly = [*self.readonly_fields, *([] if may_publish else ["status", *self.curation_fields])]
         if obj is not None and to_historic(obj) is not None:
             # The revert form restores what the post says, not what it is: its URL, share-link code and
             # import key stay (blanking them broke share links), and so does the publication time of
-            # whoever may not publish.
+            # whoever may not publish. Pins and breaking flags are today's decisions, not a version's.
             readonly += ["slug", "info_code", "key", *([] if may_publish else ["published_at"])]
+            readonly += [field for field in self.curation_fields if field not in readonly]
         return readonly
 
     def get_actions(self, request):
@@ -387,6 +427,93 @@ class PostAdmin(SimpleHistoryAdmin):
     def unpublish(self, request, queryset):
         updated = queryset.unpublish(request.user)
         self.message_user(request, f"已撤回 {updated} 篇文章。", messages.SUCCESS)
+
+    @admin.action(description=f"设为快讯（{settings.BREAKING_MINUTES} 分钟，仅限已发布）", permissions=["publish"])
+    def flag_breaking(self, request, queryset):
+        flagged = queryset.flag_breaking(request.user)
+        skipped = queryset.count() - flagged
+        note = f"；{skipped} 篇不是已发布状态，未设置" if skipped else ""
+        self.message_user(request, f"已将 {flagged} 篇文章设为快讯{note}。", messages.SUCCESS)
+
+    @admin.action(description="取消所选文章的快讯", permissions=["publish"])
+    def clear_breaking(self, request, queryset):
+        cleared = queryset.clear_breaking(request.user)
+        self.message_user(request, f"已取消 {cleared} 条快讯。", messages.SUCCESS)
+
+
+@admin.register(PinnedPost)
+class PinnedPostAdmin(admin.ModelAdmin):
+    """The running pins, home page first, each group in the order readers see it; ↑/↓ reorder them.
+
+    A list over the posts' own pin fields (set on the post's form), for whoever may pin (Post.curatable_by).
+    """
+
+    list_display = ["title", "pinned_to", "category", "pin_order", "pinned_until", "published_time", "move"]
+    list_display_links = ["title"]
+    list_select_related = ["category"]
+    list_filter = ["pinned_to"]
+
+    # Home page first ("home" after "category"), then by category, each group as readers see it.
+    ordering = ["-pinned_to", "category", "pin_order", "-published_at", "-id"]
+
+    def get_queryset(self, request):
+        return Post.objects.pinned().order_by()
+
+    @admin.display(description="发布时间")
+    def published_time(self, post):
+        return f"{localtime(post.published_at):%Y-%m-%d %H:%M}"
+
+    @admin.display(description="排序")
+    def move(self, post):
+        # Buttons of the changelist's own form (which carries the CSRF token), sent to the move view.
+        buttons = [
+            ("up", "上移", "↑"),
+            ("down", "下移", "↓"),
+        ]
+        return format_html_join(
+            " ",
+            '<button type="submit" class="button" formaction="{}" title="{}">{}</button>',
+            (
+                (reverse("admin:articles_pinnedpost_move", args=[post.pk, way]), title, arrow)
+                for way, title, arrow in buttons
+            ),
+        )
+
+    def get_urls(self):
+        move = path(
+            "<int:pk>/move/<str:direction>/",
+            self.admin_site.admin_view(self.move_view),
+            name="articles_pinnedpost_move",
+        )
+        return [move, *super().get_urls()]
+
+    def move_view(self, request, pk, direction):
+        """Move a pin up or down its group (POST), then back to the list."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if direction not in ("up", "down"):
+            raise Http404
+        post = get_object_or_404(Post.objects.pinned(), pk=pk)
+        if not post.curatable_by(request.user):
+            raise PermissionDenied
+        post.move_pin(-1 if direction == "up" else 1, request.user)
+        return redirect("admin:articles_pinnedpost_changelist")
+
+    # The list is a view of posts: pins are set on the post's form, by whoever may publish.
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("articles.publish_post") and request.user.has_perm("articles.change_post")
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class PostCountAdmin(admin.ModelAdmin):

@@ -80,7 +80,8 @@ class PostFeed(Feed):
         return post.published_at
 
     def item_updateddate(self, post):
-        return post.updated_at
+        # Feed readers show an entry again when its <updated> moves: only a correction should do that.
+        return post.announced_at
 
     def item_author_name(self, post):
         return post.source.name if post.source else None

@@ -137,6 +137,13 @@ class PostAdminForm(forms.ModelForm):
     def clean_body(self):
         return body_from_editor(self.cleaned_data["body"])
 
+    def clean_pinned_until(self):
+        # An end already past is a typing slip when set now; one that ran out earlier may stay on the form.
+        until = self.cleaned_data["pinned_until"]
+        if until and until <= timezone.now() and "pinned_until" in self.changed_data:
+            raise forms.ValidationError("置顶截止时间已过，请设一个将来的时间或留空。")
+        return until
+
     def clean(self):
         cleaned = super().clean()
         # A past time the editor left alone is when the form was opened or the draft begun, maybe hours

@@ -9,6 +9,8 @@ request for any page showing it is made again, and pages showing none of it stay
 - `posts`: the home page, /news/, search, feeds, sitemaps, the new-posts poll and 404s. Bumped by
   any post saved, published, unpublished, deleted or imported.
 - `post:<id>`: its article page and share link. Bumped by the post, its tags, stocks and charts.
+- `ranking`: the pages showing the most read (home, articles, /hot/). Bumped when a flush of read
+  counts changes a ranking (articles.popularity).
 - `category:<id>`, `source:<id>`, `tag:<id>`, `stock:<id>`: its listing, and the articles that link
   its posts (neighbours in a category, related posts by stock or tag). Bumped by a post in it,
   before or after the change (a post moved out of a category changes that category too).
@@ -20,9 +22,11 @@ so a page made from rows as they were before a commit is never kept.
 
 When CDN_PURGE_URL is set, each committed change also tells the CDN which URLs to purge (`purge_cdn`).
 
-Nothing is written when a scheduled post's time arrives, so the time of the next scheduled post is
-kept too (NEXT_SCHEDULED_KEY): a cached page is not served at or after it, and the first request
-then bumps the scopes of the posts that went live (`catch_up`).
+Nothing is written when a scheduled post's time arrives, or when a pin or a breaking-news flag runs
+out, so the next such moment is kept too (NEXT_SCHEDULED_KEY): a cached page is not served at or
+after it, and the first request then bumps the scopes of the posts that went live, and the whole
+site when a pin or flag ran out (`catch_up`). Setting or clearing a breaking-news flag bumps the
+generation: the banner is on every page.
 """
 
 import datetime
@@ -36,14 +40,16 @@ import urllib.request
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.urls import reverse
+from django.utils import timezone
 from taggit.models import Tag
 
 from .models import Category, Post, Source, Stock, StockChart, TaggedPost
 
 GENERATION = "all"
 SITE = "posts"
+RANKING = "ranking"
 VERSION_PREFIX = "articles:version:"
 NEXT_SCHEDULED_KEY = "articles:next-scheduled"
 PURGE_TIMEOUT_SECONDS = 5
@@ -201,9 +207,18 @@ def note_scheduled(moments):
 
 
 def plan_schedule():
-    """Record when the next scheduled post goes live (math.inf when none is); one query."""
-    moment = Post.objects.scheduled().aggregate(next=Min("published_at"))["next"]
-    cache.set(NEXT_SCHEDULED_KEY, moment.timestamp() if moment else math.inf, timeout=None)
+    """Record the next moment pages change without a write: a scheduled post going live, or a pin or a
+    breaking-news flag running out (math.inf when none is); two queries."""
+    now = timezone.now()
+    moments = [
+        Post.objects.scheduled().aggregate(next=Min("published_at"))["next"],
+        *Post.objects.aggregate(
+            pin=Min("pinned_until", filter=Q(pinned_until__gt=now)),
+            breaking=Min("breaking_until", filter=Q(breaking_until__gt=now)),
+        ).values(),
+    ]
+    moments = [moment.timestamp() for moment in moments if moment]
+    cache.set(NEXT_SCHEDULED_KEY, min(moments, default=math.inf), timeout=None)
 
 
 def catch_up():
@@ -217,6 +232,10 @@ def catch_up():
     elif moment <= time.time():
         since = datetime.datetime.fromtimestamp(moment, datetime.UTC)
         posts_changed(Post.objects.published().filter(published_at__gte=since).values_list("pk", flat=True))
+        ended = Q(pinned_until__gte=since, pinned_until__lte=timezone.now())
+        ended |= Q(breaking_until__gte=since, breaking_until__lte=timezone.now())
+        if Post.objects.filter(ended).exists():
+            site_changed()
         plan_schedule()
 
 
@@ -236,7 +255,12 @@ def post_saved(sender, instance, raw=False, **kwargs):
     before = [scope("category", category_id)] if category_id else []
     before += [scope("source", source_id)] if source_id else []
     posts_changed([instance.pk], also=before)
-    note_scheduled([instance.published_at] if instance.is_scheduled else [])
+    # Fields a save left deferred are not read (that would be a query) and were not changed by it.
+    fields = instance.__dict__
+    if getattr(instance, "_loaded", {}).get("breaking_until") != fields.get("breaking_until"):
+        site_changed()  # the banner is on every page
+    ends = [fields.get(name) for name in ("pinned_until", "breaking_until") if fields.get(name)]
+    note_scheduled(([instance.published_at] if instance.is_scheduled else []) + ends)
     instance._loaded_scopes = (instance.category_id, instance.source_id)
 
 

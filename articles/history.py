@@ -54,6 +54,9 @@ class PostSnapshotHistory(models.Model):
         for field in post._meta.concrete_fields:
             if field.name not in offered and field.name not in follows_image:
                 setattr(restored, field.attname, getattr(post, field.attname))
+        # Saved, it is compared with the post as stored (Post.save): restoring a live post's text is a
+        # visible update like any other edit.
+        restored._loaded = getattr(post, "_loaded", {})
         return restored
 
     def restore_charts(self, post):

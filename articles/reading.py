@@ -31,17 +31,21 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import JSONField, Subquery
+from django.db.models.functions import JSONObject
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import cc_delim_re, patch_cache_control, set_response_etag
+from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import conditional_page
 from taggit.models import Tag
 
-from . import freshness
+from . import freshness, popularity
 from .models import Category, Post, Source, Stock, StockChart, category_slug_key
 from .routing import WROTE_COOKIE, replica_reads, sticky_seconds
 
@@ -85,6 +89,10 @@ MENU_SECONDS = 600
 SITE_STATE_KEY = "articles:site-state"
 
 PER_PAGE = 30
+# Pinned posts shown above the home page's list and above a category's; further pins wait their turn.
+HEADLINE_SLOTS = {Post.Pin.HOME: 3, Post.Pin.CATEGORY: 2}
+# The "24 小时热门" list on the home page and beside articles.
+MOST_READ_SHOWN = 10
 
 
 @lru_cache(maxsize=4096)
@@ -123,14 +131,27 @@ class MenuCategory(NamedTuple):
         return self.url
 
 
+class Breaking(NamedTuple):
+    """The breaking-news post the banner on every reader page links to, until `until`."""
+
+    title: str
+    url: str
+    until: datetime.datetime
+
+    def as_json(self):
+        return {"title": self.title, "url": self.url, "until": self.until.isoformat()}
+
+
 @dataclass
 class SiteState:
     """The category menu, when anything readers see last changed (None before the first post), and the
-    versions of the site (freshness.GENERATION, freshness.SITE) it was read under."""
+    versions of the site (freshness.GENERATION, freshness.SITE) it was read under, and the breaking news
+    running now (None without)."""
 
     categories: list[MenuCategory]
     last_change: datetime.datetime | None
     versions: str = ""
+    breaking: Breaking | None = None
     by_slug: dict = field(init=False, repr=False)
     menu_key: str = field(init=False)
 
@@ -151,12 +172,30 @@ class SiteState:
         return self.by_slug.get(category_slug_key(slug))
 
 
+def breaking_expression():
+    """The running breaking news as one JSON value (title, slug, until), or NULL: an index probe."""
+    newest = Post.objects.breaking().values(data=JSONObject(title="title", slug="slug", until="breaking_until"))
+    return Subquery(newest[:1], output_field=JSONField())
+
+
+def breaking_from_json(data):
+    """A Breaking from breaking_expression()'s value (its time as PostgreSQL or SQLite writes it)."""
+    if not data:
+        return None
+    until = parse_datetime(data["until"].replace(" ", "T"))
+    if timezone.is_naive(until):
+        until = timezone.make_aware(until, datetime.UTC)
+    return Breaking(data["title"], site_url("articles:post_detail", data["slug"]), until)
+
+
 def site_state(request=None):
     """The SiteState, read once per request, from one query made again only after a change.
 
     It is cached under the site's versions (articles/freshness.py), so any change to posts, the
     menu or names reads it again, and until the next scheduled post goes live, which changes
     last_change without a write.
+    The breaking-news banner comes with it: an editor's change to it is a change of the whole site,
+    and a flag that runs out is a moment the cache knows in advance, like a scheduled post's.
     """
     state = getattr(request, "site_state", None)
     if state is None:
@@ -164,9 +203,15 @@ def site_state(request=None):
         key = f"{SITE_STATE_KEY}:{versions}"
         state = cache.get(key)
         if state is None:
-            rows = list(Category.objects.annotate(last_change=Post.objects.last_change_expression()))
+            rows = list(
+                Category.objects.annotate(
+                    last_change=Post.objects.last_change_expression(), breaking=breaking_expression()
+                )
+            )
             categories = [MenuCategory(c.pk, c.slug, c.name, c.description, c.get_absolute_url()) for c in rows]
-            state = SiteState(categories, rows[0].last_change if categories else None, versions)
+            last_change = rows[0].last_change if categories else None
+            breaking = breaking_from_json(rows[0].breaking) if categories else None
+            state = SiteState(categories, last_change, versions, breaking)
             cache.set(key, state, state_seconds())
         if request is not None:
             request.site_state = state
@@ -531,3 +576,82 @@ def post_items(rows, hide_category=False):
     joined = mark_safe("".join(html.get(key, "") for key in keys.values()))
     cache.set(list_key, joined, FRAGMENT_SECONDS)
     return joined
+
+
+@dataclass
+class Headlines:
+    """Pinned posts leading a page: their ids (which the list below leaves out) and their block as HTML."""
+
+    pks: list = field(default_factory=list)
+    html: str = ""
+
+
+@dataclass
+class Curation:
+    """What editors and readers put on top of the newest-first lists: the home page's headlines, each
+    category's pinned posts (by category id) and the day's most read posts, rendered."""
+
+    home: Headlines
+    categories: dict
+    most_read: str
+
+    def for_category(self, pk):
+        return self.categories.get(pk, Headlines())
+
+
+def curation(request=None):
+    """The site's Curation, from one query when the cache has none, else from the cache.
+
+    Cached under the site's last change, which an edit, a new pin or one that ran out moves, and the
+    version of the most-read ranking, which each flush of the read counts moves. The query fetches the
+    running pins and the day's most-read posts together (the ranking the last flush computed, or the
+    ranking itself as a subquery when the cache lost it), each with its reads of the day.
+    """
+    found = getattr(request, "curation", None)
+    if found is not None:
+        return found
+    state = site_state(request)
+    ranked = popularity.ranking()
+    key = f"curation:{state.key}:{ranked['version'] if ranked else 0}"
+    found = cache.get(key)
+    if found is None:
+        hours, size = popularity.RANKING_SIZES["day"]
+        top = ranked["day"] if ranked else popularity.most_read_ids(hours, size)
+        posts = list(
+            (Post.objects.pinned() | Post.objects.published().filter(pk__in=top))
+            .select_related("category")
+            .defer("body")
+            .annotate(recent_views=popularity.recent_views(hours))
+        )
+        found = build_curation(posts)
+        cache.set(key, found, LINKED_FRAGMENT_SECONDS)
+    if request is not None:
+        request.curation = found
+    return found
+
+
+def build_curation(posts):
+    """The Curation of `posts`: running pins and posts annotated with their `recent_views`."""
+    pins = sorted(
+        (post for post in posts if post.pin_running),
+        key=lambda post: (post.pin_order, -post.published_at.timestamp(), -post.pk),
+    )
+
+    def headlines(chosen, where):
+        chosen = chosen[: HEADLINE_SLOTS[where]]
+        if not chosen:
+            return Headlines()
+        html = render_to_string("articles/_headlines.html", {"posts": chosen, "where": where})
+        return Headlines([post.pk for post in chosen], mark_safe(html))
+
+    by_category = {}
+    for post in pins:
+        if post.pinned_to == Post.Pin.CATEGORY:
+            by_category.setdefault(post.category_id, []).append(post)
+    read = sorted((post for post in posts if post.recent_views), key=lambda post: (-post.recent_views, -post.pk))
+    most_read = render_to_string("articles/_most_read.html", {"posts": read[:MOST_READ_SHOWN]})
+    return Curation(
+        home=headlines([post for post in pins if post.pinned_to == Post.Pin.HOME], Post.Pin.HOME),
+        categories={pk: headlines(chosen, Post.Pin.CATEGORY) for pk, chosen in by_category.items()},
+        most_read=mark_safe(most_read),
+    )

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
-from articles import freshness, images
+from articles import freshness, images, popularity
 from articles.models import Post
 
 logger = logging.getLogger(__name__)
@@ -188,3 +188,10 @@ def import_archive(self, run_id):
 def queue_import(run):
     """Queue the import of `run` once the transaction that created it commits."""
     transaction.on_commit(lambda: import_archive.delay(run.pk))
+
+
+@shared_task(**RETRY_POLICY)
+def flush_views():
+    """Write counted article reads to the database and recompute the rankings (Celery beat, every
+    VIEW_FLUSH_SECONDS); see articles.popularity."""
+    return popularity.flush_views()

@@ -49,6 +49,7 @@ app_name = "articles"
 urlpatterns = [
     path("", views.home, name="home"),
     path("news/", views.listing, name="latest"),
+    path("hot/", views.most_read, name="most_read"),
     path("news/<slug:slug>/", views.post_detail, name="post_detail"),
     path("preview/<int:pk>/", views.post_preview, name="post_preview"),
     path("category/<category_slug:slug>/", views.listing, {"scope": "category"}, name="category_detail"),
@@ -57,6 +58,7 @@ urlpatterns = [
     path("stock/<int:market>.<str:code>/", views.listing, {"scope": "stock"}, name="stock_detail"),
     path("search/", views.search, name="search"),
     path("api/new-posts", views.new_posts, name="new_posts"),
+    path("api/views/<int:pk>", views.count_view, name="count_view"),
     # Feeds: /rss.xml, /atom.xml and the same under each listing.
     path("<feed_format:format>.xml", feeds.feed, name="feed"),
     path(

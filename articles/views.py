@@ -18,14 +18,16 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.db import OperationalError, connection, connections, router, transaction
 from django.db.models import Value, prefetch_related_objects
-from django.http import Http404, HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 
-from . import freshness
+from . import freshness, popularity
 from .context_processors import site
-from .models import Post
+from .models import OldSlug, Post
 from .pagination import BadCursor, Cursor, KeysetPaginator, parse_id
 from .reading import (
     FRAGMENT_SECONDS,
@@ -33,6 +35,7 @@ from .reading import (
     PER_PAGE,
     SCOPES,
     absolute_url,
+    curation,
     depends_on,
     feed_links,
     find_category,
@@ -102,9 +105,16 @@ def listing(request, scope=None, **kwargs):
     depends_on(request, freshness.scope(scope.kind, obj.pk))
     if scope.url_kwargs(obj) != kwargs:
         return redirect(scope.url(obj), permanent=True)
+    posts, headlines = scope.posts(obj), ""
+    if scope.kind == "category":
+        # The category's pinned posts lead its first page and are left out of the list on every page.
+        pinned = curation(request).for_category(obj.pk)
+        posts = posts.exclude(pk__in=pinned.pks) if pinned.pks else posts
+        if not any(request.GET.get(name) for name in ("before", "after", "date")):
+            headlines = pinned.html
     return render_listing(
         request,
-        scope.posts(obj),
+        posts,
         template=scope.template,
         poll_scope=f"{scope.kind}:{obj.pk}",
         heading=scope.heading(obj),
@@ -112,6 +122,7 @@ def listing(request, scope=None, **kwargs):
         description=scope.describe(obj),
         feeds=scope.feeds(obj),
         hide_category=scope.kind == "category",
+        headlines=headlines,
         **scope.extra_context(obj),
     )
 
@@ -156,11 +167,18 @@ def category_sections(state):
 
 @reader_page("listing")
 def home(request):
-    """The newest posts, then each category's five newest, categories with the freshest news first."""
-    depends_on(request, freshness.SITE)
-    newest = list(page_rows(scoped_posts().order_by("-published_at", "-pk"))[:PER_PAGE])
+    """The headlines editors pinned, the newest posts (without those), the day's most read, then each
+    category's five newest, categories with the freshest news first."""
+    depends_on(request, freshness.SITE, freshness.RANKING)
     state = site_state(request)
+    curated = curation(request)
+    newest = scoped_posts().order_by("-published_at", "-pk")
+    if curated.home.pks:
+        newest = newest.exclude(pk__in=curated.home.pks)
+    newest = list(page_rows(newest)[:PER_PAGE])
     context = {
+        "headlines": curated.home.html,
+        "most_read": curated.most_read,
         "items": post_items(newest),
         "sections": category_sections(state),
         "feeds": feed_links(),
@@ -311,11 +329,25 @@ def post_detail(request, slug):
     found = {post.slug: post for post in posts.filter(slug__in={slug, slug.lower()}).order_by()}
     post = found.get(slug)
     if post is None:
-        if slug.lower() not in found:
+        if slug.lower() in found:
+            depends_on(request, freshness.scope("post", found[slug.lower()].pk))
+            return redirect(found[slug.lower()], permanent=True)
+        # A live post's earlier slug: its old URL answers for good (only a missing article looks here).
+        old = OldSlug.objects.filter(slug=slug.lower(), post__in=Post.objects.published()).select_related("post")
+        old = old.only("post__slug").first()
+        if old is None:
             raise Http404("没有这篇文章")
-        depends_on(request, freshness.scope("post", found[slug.lower()].pk))
-        return redirect(found[slug.lower()], permanent=True)
-    response = render_article(request, post, current_category=post.category_id)
+        depends_on(request, freshness.scope("post", old.post.pk))
+        return redirect(old.post, permanent=True)
+    # The sidebar's most read changes with the ranking, not with this post.
+    depends_on(request, freshness.RANKING)
+    response = render_article(
+        request,
+        post,
+        current_category=post.category_id,
+        most_read=curation(request).most_read,
+        count_reads=settings.VIEW_COUNTING,
+    )
     return set_last_modified(response, site_state(request).last_change)
 
 
@@ -395,8 +427,49 @@ def new_posts(request):
     depends_on(request, freshness.scope(kind, pk) if kind else freshness.SITE)
     count = posts[: NEW_POSTS_CAP + 1].count()
     data = {"count": count, "capped": count > NEW_POSTS_CAP}
+    breaking = site_state(request).breaking
+    # Breaking news is announced to every open page, whatever its scope, for the banner.
+    data["breaking"] = breaking.as_json() if breaking else None
     if request.GET.get("items") and 0 < count <= PER_PAGE:
         rows = list(page_rows(posts))[::-1]
         data["html"] = post_items(rows, hide_category=kind == "category")
         data["after"] = str(Cursor.of(rows[0]))
     return JsonResponse(data)
+
+
+@reader_page("listing")
+def most_read(request):
+    """The week's most read posts (热门), most first, from the ranking the last flush of read counts made."""
+    depends_on(request, freshness.SITE, freshness.RANKING)
+    state = site_state(request)
+    ranked = popularity.ranking()
+    key = f"most-read-week:{state.key}:{ranked['version'] if ranked else 0}"
+    html = cache.get(key)
+    if html is None:
+        hours, size = popularity.RANKING_SIZES["week"]
+        top = ranked["week"] if ranked else popularity.most_read_ids(hours, size)
+        posts = (
+            Post.objects.published()
+            .filter(pk__in=top)
+            .select_related("category", "source")
+            .defer("body")
+            .annotate(recent_views=popularity.recent_views(hours))
+        )
+        ranked_posts = sorted((p for p in posts if p.recent_views), key=lambda p: (-p.recent_views, -p.pk))
+        html = render_to_string("articles/_most_read_week.html", {"posts": ranked_posts})
+        cache.set(key, html, LINKED_FRAGMENT_SECONDS)
+    context = {"heading": "7 日热门", "kind": "热门", "ranking": html, "description": "过去 7 天读者最多的财经资讯。"}
+    response = render(request, "articles/most_read.html", context)
+    return set_last_modified(response, state.last_change)
+
+
+@csrf_exempt
+@never_cache
+def count_view(request, pk):
+    """The article page's read beacon (POST, no body): counts a read of post `pk` in the cache, never in
+    the database (articles.popularity). Cross-site posts do no harm: all they can do is what a reader's
+    visit does, once per client and window. Answers 204 whether or not the read counted."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    popularity.record_view(request, pk)
+    return HttpResponse(status=204)

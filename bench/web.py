@@ -15,6 +15,11 @@ hot home page and article through nginx's micro-cache, and the same from gunicor
 page cache alone). Each target runs --runs times, round-robin; the table shows medians. Last, a mixed
 run: wrk on the home page through nginx while a post is published every 5 seconds; it reports
 nginx's hit ratio and how long each new post took to show on the home page.
+
+Counting reads: a second gunicorn (--off-port) serves the same site with VIEW_COUNTING=0, so the
+article with counting on and off is measured in the same run; the read beacon (one POST a reader's
+browser sends per read, each from another client so that every one counts) alone; and whole reads
+(the article, then its beacon, on each connection), whose rate is reads/s, not requests/s.
 """
 
 import argparse
@@ -44,6 +49,20 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/finews_bench_web"
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 DEEP_PAGE = 3000
 PER_PAGE = 30
+# A reader's browser: an article, then its read beacon, each beacon from another address so that it counts.
+# X-Forwarded-For is a header the site reads, not an address anything is sent to.
+READ_SCRIPT = """
+local article, beacon, n = "{article}", "{beacon}", 0
+local agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+request = function()
+  n = n + 1
+  if {whole} and n % 2 == 1 then
+    return wrk.format("GET", article)
+  end
+  local client = "198.18." .. math.random(0, 255) .. "." .. math.random(0, 255) .. ", " .. n
+  return wrk.format("POST", beacon, {{["User-Agent"] = agent, ["X-Forwarded-For"] = client}}, "")
+end
+"""
 NGINX_CONF = """
 worker_processes 2;
 daemon off;
@@ -72,6 +91,12 @@ def parse_args():
     parser.add_argument("--reseed", action="store_true", help="empty the database's posts and load them again")
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8201)), help="gunicorn's port")
     parser.add_argument("--nginx-port", type=int, default=int(os.environ.get("BENCH_NGINX_PORT", 8202)))
+    parser.add_argument(
+        "--off-port",
+        type=int,
+        default=int(os.environ.get("BENCH_OFF_PORT", 8203)),
+        help="port of the second gunicorn, with read counting off",
+    )
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
     parser.add_argument("--runs", type=int, default=3, help="runs per target; medians are shown (default 3)")
     parser.add_argument("--connections", type=int, default=8)
@@ -116,6 +141,7 @@ def pick_targets():
 
     django.setup()
     from django.db.models import Count
+    from django.urls import reverse
 
     from articles.models import Category, Post
     from articles.pagination import Cursor
@@ -139,6 +165,7 @@ def pick_targets():
             f"/api/v1/posts?category={quote(largest.slug)}&limit={PER_PAGE}&before={Cursor.of(end_of_previous_page)}"
         ),
         "API post": f"/api/v1/posts/{article.slug}",
+        "beacon": reverse("articles:count_view", args=[article.pk]),
     }
 
 
@@ -169,9 +196,10 @@ def fetch(url):
         return error.code, error.read()
 
 
-def wrk(url, args):
-    """(requests/s, p50 ms, p99 ms) of one wrk run."""
+def wrk(url, args, script=None):
+    """(requests/s, p50 ms, p99 ms) of one wrk run, with the Lua `script` (a path) when given."""
     command = ["wrk", "-t2", f"-c{args.connections}", f"-d{args.duration}s", "--latency", url]
+    command += ["-s", str(script)] if script else []
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", output, re.MULTILINE))
     if "Non-2xx or 3xx responses" in output or "Socket errors" in output:
@@ -225,13 +253,16 @@ def main():
 
     base = f"http://127.0.0.1:{args.port}"
     gunicorn = [sys.executable, "-m", "gunicorn", "finews.wsgi", "--workers", "2", "--log-level", "warning"]
-    gunicorn += ["--bind", f"127.0.0.1:{args.port}"]
-    processes = [subprocess.Popen(gunicorn, cwd=ROOT, env=env)]
+    processes = [subprocess.Popen([*gunicorn, "--bind", f"127.0.0.1:{args.port}"], cwd=ROOT, env=env)]
+    off = f"http://127.0.0.1:{args.off_port}"
+    off_env = {**env, "VIEW_COUNTING": "0", "SITE_URL": off}
+    processes.append(subprocess.Popen([*gunicorn, "--bind", f"127.0.0.1:{args.off_port}"], cwd=ROOT, env=off_env))
     cached_site = Production(
         workers=2, env={**env, "CACHE_URL": args.page_cache_url, "PAGE_CACHE_SECONDS": ""}, nginx_workers=2
     )
     try:
         wait_until_up(f"{base}/robots.txt", processes[0])
+        wait_until_up(f"{off}/robots.txt", processes[1])
         status, page = fetch(base + targets["article"])
         if status != 200:
             sys.exit(f"bench: the article answered {status}")
@@ -240,29 +271,40 @@ def main():
         (tmp / "nginx.conf").write_text(NGINX_CONF.format(tmp=tmp, port=args.nginx_port))
         nginx = ["nginx", "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "nginx-error.log")]
         processes.append(subprocess.Popen(nginx))
-        wait_until_up(f"http://127.0.0.1:{args.nginx_port}/article.html", processes[1])
+        wait_until_up(f"http://127.0.0.1:{args.nginx_port}/article.html", processes[-1])
 
         cached_site.start()
         urls = {
             "nginx static file": f"http://127.0.0.1:{args.nginx_port}/article.html",
             "bare Django view": f"{base}/bench/bare/",
-            **{name: base + path for name, path in targets.items()},
+            **{name: base + path for name, path in targets.items() if name != "beacon"},
+            "article, counting off": off + targets["article"],
+            "read beacon": base + targets["beacon"],
+            "article + beacon": base + targets["article"],
             "nginx cache: home": cached_site.url + "/",
             "nginx cache: article": cached_site.url + targets["article"],
             "page cache: home": cached_site.app_url + "/",
             "page cache: article": cached_site.app_url + targets["article"],
         }
+        scripts = {}
+        for name, whole in [("read beacon", "false"), ("article + beacon", "true")]:
+            scripts[name] = tmp / f"{name.replace(' ', '-').replace('+', 'and')}.lua"
+            script = READ_SCRIPT.format(article=targets["article"], beacon=targets["beacon"], whole=whole)
+            scripts[name].write_text(script)
         for name, url in urls.items():
-            status, body = fetch(url)
+            status, body = fetch(url) if name not in scripts else (200, b"")
             log(f"{status} {len(body):>7,} B  {name}: {url}")
             if status not in (200, 301):
                 sys.exit(f"bench: {name} answered {status}")
-            wrk(url, argparse.Namespace(connections=2, duration=1))  # warm caches and the workers
+            # Warm caches and the workers.
+            wrk(url, argparse.Namespace(connections=2, duration=1), scripts.get(name))
 
         results = {name: [] for name in urls}
         for run in range(1, args.runs + 1):
             for name, url in urls.items():
-                results[name].append(wrk(url, args))
+                rps, p50, p99 = wrk(url, args, scripts.get(name))
+                # Two requests make one read: the article and its beacon.
+                results[name].append((rps / 2, p50, p99) if name == "article + beacon" else (rps, p50, p99))
                 log(f"run {run}/{args.runs} {name}: {results[name][-1][0]:,.0f} req/s")
         mixed = mixed_run(cached_site, args)
     finally:
@@ -342,8 +384,10 @@ def report(results, args):
     print(f"|{'-' * 22}|{'-' * 9}:|{'-' * 8}:|{'-' * 8}:|{'-' * 8}:|")
     for name, (rps, p50, p99) in medians.items():
         print(f"| {name:<20} | {rps:>8,.0f} | {p50:>7.2f} | {p99:>7.2f} | {ratio(name, 'bare Django view'):>7.0%} |")
-    # Pages as Django makes them; the cached site's rows ("nginx cache: …", "page cache: …") are compared below.
-    pages = [name for name in medians if name not in ("nginx static file", "bare Django view") and ":" not in name]
+    # Pages as Django makes them; the cached site's rows ("nginx cache: …", "page cache: …") and the
+    # read-counting rows are compared below.
+    references = ("nginx static file", "bare Django view", "article, counting off", "read beacon", "article + beacon")
+    pages = [name for name in medians if name not in references and ":" not in name]
     slowest = min(pages, key=lambda name: ratio(name, "bare Django view"))
     worst_p99 = max(pages, key=lambda name: medians[name][2])
     deep = next(name for name in pages if name.startswith("category p") and name != "category p1")
@@ -356,6 +400,10 @@ def report(results, args):
             f"(target ≥ 50%), Django's page cache {ratio(f'page cache: {page}', 'bare Django view'):.0%} "
             "of the bare view (target ≥ 60%)"
         )
+    on_off = ratio("article", "article, counting off")
+    print(f"article with read counting on runs at {on_off:.0%} of counting off (target ≥ 95%)")
+    whole = ratio("article + beacon", "article, counting off")
+    print(f"whole reads (article and beacon, reads/s) run at {whole:.0%} of the article alone, counting off")
 
 
 if __name__ == "__main__":

@@ -338,6 +338,16 @@ SHARE_CARD_IMPORT_HOURS = env_int("SHARE_CARD_IMPORT_HOURS", 72)
 # and fragments are cached (5 and 10 minutes), so no cached page links a removed file.
 MEDIA_CLEANUP_DELAY = env_int("MEDIA_CLEANUP_DELAY", 900)
 
+# Newsroom curation. Minutes a post stays breaking news when an editor flags it without a time.
+BREAKING_MINUTES = env_int("BREAKING_MINUTES", 30)
+# Article reads are counted in the cache and written to the database every VIEW_FLUSH_SECONDS (the most
+# a crash of the cache, or of a process without CACHE_URL, can lose); one client's reads of one article
+# within VIEW_REPEAT_SECONDS count once.
+VIEW_FLUSH_SECONDS = env_int("VIEW_FLUSH_SECONDS", 60)
+VIEW_REPEAT_SECONDS = env_int("VIEW_REPEAT_SECONDS", 1800)
+# Off, reads are not counted at all (the benchmark's baseline).
+VIEW_COUNTING = env_bool("VIEW_COUNTING", True)
+
 # Background jobs run on Celery (articles/tasks.py) with CELERY_BROKER_URL as the broker
 # (redis://127.0.0.1:6379/1, or amqp:// for RabbitMQ). Without a broker they run in-process as they
 # are queued, so the embedded default and the tests need none. Results, failures included, are kept
@@ -357,6 +367,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# `celery -A finews beat` writes counted reads to the database (articles.tasks.flush_views).
+CELERY_BEAT_SCHEDULE = {
+    "flush-views": {"task": "articles.tasks.flush_views", "schedule": float(VIEW_FLUSH_SECONDS)},
+}
 
 
 LOGGING = {

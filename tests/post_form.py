@@ -3,6 +3,14 @@
 from django.utils import timezone
 
 
+def split_time(name, moment):
+    """A date-time field as the admin's two inputs send it (empty for none)."""
+    if moment is None:
+        return {f"{name}_0": "", f"{name}_1": ""}
+    local = timezone.localtime(moment)
+    return {f"{name}_0": local.strftime("%Y-%m-%d"), f"{name}_1": local.strftime("%H:%M:%S")}
+
+
 def post_form_data(post=None, *, category=None, charts=(), **fields):
     """Form data for adding a post (`category` required) or changing `post`; `fields` override values.
 
@@ -25,6 +33,11 @@ def post_form_data(post=None, *, category=None, charts=(), **fields):
         "info_code": (post.info_code or "") if post else "",
         "key": (post.key or "") if post else "",
         "original_url": post.original_url if post else "",
+        "correction": post.correction if post else "",
+        "pinned_to": post.pinned_to if post else "",
+        "pin_order": str(post.pin_order) if post else "0",
+        **split_time("pinned_until", post.pinned_until if post else None),
+        **split_time("breaking_until", post.breaking_until if post else None),
     }
     data.update(fields)
     existing = list(post.charts.all()) if post else []

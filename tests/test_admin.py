@@ -54,6 +54,7 @@ def test_editor_creates_post_with_tag_and_chart(editor_client, category, source)
         "info_code": "",
         "key": "",
         "original_url": "",
+        "pin_order": "0",
         "charts-TOTAL_FORMS": "1",
         "charts-INITIAL_FORMS": "0",
         "charts-MIN_NUM_FORMS": "0",

@@ -55,7 +55,7 @@ def test_reader_goes_from_home_to_category_to_article_and_back_through_its_share
 
     follow(page, page.locator(".post-list").get_by_role("link", name=newsroom.title))
     assert page.get_by_role("heading", level=1).inner_text() == newsroom.title
-    assert page.locator(".article-meta time").inner_text() == timezone.localtime(newsroom.published_at).strftime(
+    assert page.locator(".article-meta > time").inner_text() == timezone.localtime(newsroom.published_at).strftime(
         "%Y-%m-%d %H:%M:%S"
     )
     chart = page.get_by_role("img", name="K 线图 00020（香港）")

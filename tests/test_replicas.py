@@ -58,17 +58,19 @@ def where():
 
 
 READER_PAGES = {
-    # Expect at most 6 with nothing cached, as without replicas (tests/test_views_*.py).
+    # Expect at most 6 with nothing cached, as without replicas (tests/test_views_*.py); an article 7 with
+    # the headlines and most read beside it.
     "home": (lambda post: reverse("articles:home"), 6),
     "category": (lambda post: post.category.get_absolute_url(), 6),
-    "article": (lambda post: post.get_absolute_url(), 6),
+    "article": (lambda post: post.get_absolute_url(), 7),
     # The feed's posts with their categories and tags, the site state.
     "feed": (lambda post: reverse("articles:feed", args=["rss"]), 4),
     # The search's transaction (BEGIN, SET LOCAL statement_timeout, COMMIT), the page's ids and times,
     # its posts, their stocks, the site state.
     "search": (lambda post: f"{reverse('articles:search')}?q=港股", 7),
     "sitemap": (lambda post: reverse("articles:sitemap", args=["posts"]), 3),
-    "new-posts": (lambda post: f"{reverse('articles:new_posts')}?after=20200101000000-1", 1),
+    # The count, and the site state for the breaking news it announces.
+    "new-posts": (lambda post: f"{reverse('articles:new_posts')}?after=20200101000000-1", 2),
 }
 
 

@@ -105,14 +105,15 @@ def test_drafts_and_scheduled_posts_are_404_for_readers(client, make_post, state
     assert client.get(post.get_absolute_url()).status_code == 404
 
 
-def test_article_with_charts_tags_and_related_posts_takes_at_most_six_queries(
+def test_article_with_charts_tags_and_related_posts_takes_at_most_seven_queries(
     client, charted_posts, django_assert_max_num_queries
 ):
     post = charted_posts[10]
 
-    # Expect at most 6 with nothing cached: the post with category and source; its charts, tags and
-    # stocks; the site state (menu and last change); one UNION for previous, next and related posts.
-    with django_assert_max_num_queries(6):
+    # Expect at most 7 with nothing cached: the post with category and source; its charts, tags and
+    # stocks; the site state (menu, last change, breaking news); one UNION for previous, next and
+    # related posts; the pins and most-read posts beside it.
+    with django_assert_max_num_queries(7):
         response = client.get(post.get_absolute_url())
     # Once cached, only the post itself.
     with django_assert_max_num_queries(1):

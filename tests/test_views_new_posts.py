@@ -23,7 +23,7 @@ def test_counts_only_published_posts_newer_than_the_cursor(client, make_post):
 
     response = client.get(URL, {"after": str(Cursor.of(shown))})
 
-    assert response.json() == {"count": 3, "capped": False}
+    assert response.json() == {"count": 3, "capped": False, "breaking": None}
     assert response["Cache-Control"] == "public, max-age=15, s-maxage=5, stale-while-revalidate=30"
 
 
@@ -56,7 +56,7 @@ def test_count_stops_at_99_plus(client, make_post):
         for n in range(120)
     )
 
-    assert client.get(URL, {"after": str(Cursor.of(shown))}).json() == {"count": 100, "capped": True}
+    assert client.get(URL, {"after": str(Cursor.of(shown))}).json() == {"count": 100, "capped": True, "breaking": None}
 
 
 @pytest.mark.parametrize(

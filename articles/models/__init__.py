@@ -5,16 +5,18 @@
 - `stocks`: stocks and boards, and the stock charts posts embed;
 - `files`: the original files posts were imported from;
 - `imports`: archives editors upload in the admin, imported by the job queue;
-- `apikeys`: keys for the JSON API (the crawler's ingest).
+- `apikeys`: keys for the JSON API (the crawler's ingest);
+- `curation`: old slugs of renamed posts and reads per hour (most read).
 """
 
 from articles.symbols import Market
 
 from .apikeys import APIKey
 from .categories import Category, CategoryQuerySet, category_slug_key
+from .curation import OldSlug, ViewCount
 from .files import OriginalFile
 from .imports import ImportRun
-from .posts import Post, PostQuerySet, TaggedPost
+from .posts import PinnedPost, Post, PostQuerySet, TaggedPost
 from .sources import Source
 from .stocks import STOCK_SHORTCODE, Stock, StockChart, StockQuerySet, shortcode_chart
 
@@ -25,7 +27,9 @@ __all__ = [
     "CategoryQuerySet",
     "ImportRun",
     "Market",
+    "OldSlug",
     "OriginalFile",
+    "PinnedPost",
     "Post",
     "PostQuerySet",
     "Source",
@@ -33,6 +37,7 @@ __all__ = [
     "StockChart",
     "StockQuerySet",
     "TaggedPost",
+    "ViewCount",
     "category_slug_key",
     "shortcode_chart",
 ]

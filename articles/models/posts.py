@@ -1,10 +1,12 @@
 """Posts: what readers may see (PostQuerySet.published), and everything a post carries."""
 
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q, Subquery
-from django.db.models.functions import Greatest
+from django.db.models.functions import Coalesce, Greatest
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
@@ -27,6 +29,7 @@ from articles.validators import (
     validate_publication_date,
 )
 
+from .curation import OldSlug
 from .stocks import STOCK_SHORTCODE, Stock, StockChart, shortcode_chart
 
 
@@ -56,6 +59,30 @@ class PostQuerySet(models.QuerySet):
 
     def in_category(self, category):
         return self.filter(category=category)
+
+    def pinned(self):
+        """Live posts pinned to the home page or their category whose pin has not ended, in pin order."""
+        now = timezone.now()
+        return (
+            self.published()
+            .exclude(pinned_to="")
+            .filter(Q(pinned_until__isnull=True) | Q(pinned_until__gt=now))
+            .order_by("pin_order", "-published_at", "-pk")
+        )
+
+    def next_curation_end(self):
+        """When the next running pin or breaking-news flag ends (None without one): pages that show it
+        change then, without a write, as they do when a scheduled post goes live."""
+        now = timezone.now()
+        ends = [
+            self.filter(**{f"{field}__gt": now}).aggregate(end=models.Min(field))["end"]
+            for field in ("pinned_until", "breaking_until")
+        ]
+        return min((end for end in ends if end), default=None)
+
+    def breaking(self):
+        """Live posts flagged as breaking news whose flag has not ended, newest first."""
+        return self.published().filter(breaking_until__gt=timezone.now()).order_by("-published_at", "-pk")
 
     # How each kind of reader scope narrows posts: listing pages, their feeds and the new-posts notice.
     SCOPE_LOOKUPS = {"category": "category", "source": "source", "tag": "tagged_items__tag", "stock": "stocks"}
@@ -110,7 +137,16 @@ class PostQuerySet(models.QuerySet):
         """
         edited = Post.objects.order_by("-updated_at").values("updated_at")[:1]
         went_live = Post.objects.published().order_by("-published_at").values("published_at")[:1]
-        return Greatest(Subquery(edited), Subquery(went_live))
+        # A pin or a breaking-news flag that ran out changed the pages that showed it, without a write.
+        now = timezone.now()
+        ended = [
+            Post.objects.filter(**{f"{field}__lte": now}).order_by(f"-{field}").values(field)[:1]
+            for field in ("pinned_until", "breaking_until")
+        ]
+        # Coalesced: SQLite's GREATEST is NULL when any argument is, and most sites have no ended pin.
+        return Greatest(
+            Subquery(edited), Subquery(went_live), *(Coalesce(Subquery(q), Subquery(edited)) for q in ended)
+        )
 
     def publish(self, user, *, now=False):
         """Publish drafts (at their set time: a future one schedules them), or with `now` also bring
@@ -122,8 +158,19 @@ class PostQuerySet(models.QuerySet):
         return self.drafts()._change_status(user, "发布", status=Post.Status.PUBLISHED)
 
     def unpublish(self, user):
-        """Return published and scheduled posts to draft, recorded as edits by `user`."""
+        """Return published and scheduled posts to draft, recorded as edits by `user`; they lose their pins
+        and breaking-news flags (Post.save)."""
         return self.filter(status=Post.Status.PUBLISHED)._change_status(user, "撤回为草稿", status=Post.Status.DRAFT)
+
+    def flag_breaking(self, user, minutes=None):
+        """Flag live posts as breaking news for `minutes` (BREAKING_MINUTES) from now, recorded as edits."""
+        until = timezone.now() + datetime.timedelta(minutes=minutes or settings.BREAKING_MINUTES)
+        return self.published()._change_status(user, "设为快讯", breaking_until=until)
+
+    def clear_breaking(self, user):
+        """End the breaking-news flag of posts that have one running, recorded as edits."""
+        running = self.filter(breaking_until__gt=timezone.now())
+        return running._change_status(user, "取消快讯", breaking_until=None)
 
     def _change_status(self, user, reason, **values):
         # One save per post rather than update(), so each change lands in history with who and why.
@@ -147,6 +194,13 @@ class Post(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "草稿"
         PUBLISHED = "published", "发布"
+
+    class Pin(models.TextChoices):
+        """Where an editor pinned the post: above the home page's list, or above its category's."""
+
+        NONE = "", "不置顶"
+        HOME = "home", "首页头条"
+        CATEGORY = "category", "栏目置顶"
 
     class State(models.TextChoices):
         """What readers see: status combined with the publication time."""
@@ -233,13 +287,38 @@ class Post(models.Model):
         help_text="同一条新闻的另一份（通常是来源的原文）；列表只显示那一份",
     )
     body_digest = models.CharField(max_length=64, blank=True, editable=False)
+    # Curation: pins, breaking news, visible updates (see save()).
+    pinned_to = models.CharField("置顶", max_length=10, choices=Pin.choices, default=Pin.NONE, blank=True)
+    pin_order = models.PositiveSmallIntegerField(
+        "置顶顺序", default=0, help_text="数字小的在前；也可在「头条与置顶」中用 ↑/↓ 调整"
+    )
+    pinned_until = models.DateTimeField("置顶截止", null=True, blank=True, help_text="留空则一直置顶，直到取消")
+    breaking_until = models.DateTimeField(
+        "快讯截止", null=True, blank=True, help_text="在此之前，每个页面顶部显示这条快讯；清空即取消"
+    )
+    content_updated_at = models.DateTimeField(
+        "内容更新于", null=True, blank=True, editable=False, help_text="发布后标题、摘要、正文或更正最近一次修改的时间"
+    )
+    correction = models.TextField("更正", blank=True, help_text="公开的更正说明，显示在正文上方")
+    corrected_at = models.DateTimeField("更正时间", null=True, blank=True, editable=False)
+    # Written in batches by articles.popularity.flush_views, never by a save.
+    view_count = models.PositiveBigIntegerField("阅读数", default=0, editable=False)
 
     objects = PostQuerySet.as_manager()
     # image_files describes files, not the post: reverting a version must not bring back an old record.
-    # The twin link and the body's digest are the importer's bookkeeping, not an edit to the post.
+    # The twin link and the body's digest are the importer's bookkeeping, and view_count is the readers':
+    # none is an edit to the post, and a revert must not bring back an old value.
     history = HistoricalRecords(
-        excluded_fields=["updated_at", "image_files", "twin_of", "body_digest"], bases=[PostSnapshotHistory]
+        excluded_fields=["updated_at", "image_files", "twin_of", "body_digest", "view_count"],
+        bases=[PostSnapshotHistory],
     )
+    # What a reader sees change on a live post: an edit to these shows "更新于" (content_updated_at).
+    CONTENT_FIELDS = ("title", "summary", "body", "correction")
+    # Fields whose values as loaded save() compares with the new ones.
+    # (breaking_until too: a change to it is a change of every page, articles.freshness).
+    TRACKED_FIELDS = (*CONTENT_FIELDS, "slug", "status", "published_at", "breaking_until")
+    # Written by their own jobs, never by saving a post loaded before they ran.
+    JOB_FIELDS = ("image_files", "view_count")
 
     # The fields a post takes from the file it is imported from. Key and slug are set once, when the import
     # creates the post; the lead image and the editorial bookkeeping are the site's own.
@@ -294,6 +373,19 @@ class Post(models.Model):
             ),
             # Finding a new post's twin by its text.
             models.Index(fields=["body_digest"], name="post_body_digest", condition=~models.Q(body_digest="")),
+            # Pins and breaking flags are a handful of rows among a million; the ended ones are the site's
+            # last change (last_change_expression).
+            models.Index(fields=["pin_order"], name="post_pinned", condition=~models.Q(pinned_to="")),
+            models.Index(
+                fields=["-pinned_until"], name="post_pinned_until", condition=models.Q(pinned_until__isnull=False)
+            ),
+            models.Index(
+                fields=["-breaking_until"],
+                name="post_breaking_until",
+                condition=models.Q(breaking_until__isnull=False),
+            ),
+            # The changelist sorts by reads.
+            models.Index(fields=["-view_count"], name="post_view_count"),
         ]
 
     def __str__(self):
@@ -304,14 +396,24 @@ class Post(models.Model):
         if not self.slug:
             self.slug = unique_slug(Post, self.slug_base(), exclude_pk=self.pk)
         if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
-            # image_files belongs to the image job, which may have written it since this instance was
-            # loaded: writing back the stale value would lose the record of files the job just made.
+            # image_files and view_count belong to their jobs, which may have written them since this
+            # instance was loaded: writing back stale values would lose what the jobs recorded.
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields
-                if not field.primary_key and field.name != "image_files"
+                if not field.primary_key and field.name not in self.JOB_FIELDS
             ]
+        changed = self._curation_changes()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = list(dict.fromkeys([*kwargs["update_fields"], *changed]))
+        old_slug = self._loaded.get("slug") if self._was_live() else None
         super().save(*args, **kwargs)
+        if old_slug and old_slug != self.slug:
+            # The old URL keeps answering; the slug the post now has (perhaps one it had before) is no
+            # longer an old one.
+            OldSlug.objects.filter(slug=self.slug).delete()
+            OldSlug.objects.update_or_create(slug=old_slug, defaults={"post": self})
+        self._remember_loaded()
 
     def get_absolute_url(self):
         return reverse("articles:post_detail", args=[self.slug])
@@ -319,6 +421,49 @@ class Post(models.Model):
     def canonical_url(self):
         """The story's canonical page: the post it is a twin of, else its own."""
         return self.twin_of.get_absolute_url() if self.twin_of_id else self.get_absolute_url()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        post = super().from_db(db, field_names, values)
+        post._remember_loaded()
+        return post
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self._remember_loaded()
+
+    def _remember_loaded(self):
+        # Deferred fields (listings defer the body) are not known, so not compared.
+        self._loaded = {name: self.__dict__[name] for name in self.TRACKED_FIELDS if name in self.__dict__}
+
+    def _was_live(self):
+        """Whether the post was live as it was loaded (False for a new post)."""
+        loaded = getattr(self, "_loaded", {})
+        if self._state.adding or "status" not in loaded or "published_at" not in loaded:
+            return False
+        return loaded["status"] == self.Status.PUBLISHED and loaded["published_at"] <= timezone.now()
+
+    def _curation_changes(self):
+        """Apply the curation rules to this save; returns the fields they set.
+
+        A post that is not live loses its pin and breaking flag (unpublishing unpins). An edit a reader can
+        see on a live post — title, summary, body or correction — stamps content_updated_at ("更新于"); a
+        new or changed correction also stamps corrected_at, which feeds announce.
+        """
+        changed = []
+        if not self.is_live and (self.pinned_to or self.breaking_until):
+            self.pinned_to, self.breaking_until = self.Pin.NONE, None
+            changed += ["pinned_to", "breaking_until"]
+        if self._was_live() and self.is_live:
+            loaded = self._loaded
+            edited = [name for name in self.CONTENT_FIELDS if name in loaded and loaded[name] != getattr(self, name)]
+            if edited:
+                self.content_updated_at = timezone.now()
+                changed.append("content_updated_at")
+            if "correction" in edited and self.correction:
+                self.corrected_at = self.content_updated_at
+                changed.append("corrected_at")
+        return changed
 
     def slug_base(self):
         """What a new post's slug is made from (Post.slug_base_for)."""
@@ -351,6 +496,7 @@ class Post(models.Model):
         return any(getattr(self, name) != value for name, value in values.items())
 
     def clean(self):
+        self.clean_curation()
         errors = []
         for tag, chart in self.stock_shortcodes():
             try:
@@ -361,6 +507,16 @@ class Post(models.Model):
                 errors.append(f"「{tag}」：{error}")
         if errors:
             raise ValidationError({"body": [f"正文中的股票短代码有误 {e}" for e in errors]})
+
+    def clean_curation(self):
+        """Only a live post may be pinned or flagged as breaking news (a pin or flag that ran out is history)."""
+        errors = {}
+        if self.pin_running and not self.is_live:
+            errors["pinned_to"] = "只有已发布的文章可以置顶（草稿和定时发布的不行）。"
+        if self.breaking_until and self.breaking_until > timezone.now() and not self.is_live:
+            errors["breaking_until"] = "只有已发布的文章可以设为快讯（草稿和定时发布的不行）。"
+        if errors:
+            raise ValidationError(errors)
 
     def stock_shortcodes(self):
         """Each `[stock 116.00020]` / `[stock sh600519 r]` in the body as (tag, unsaved StockChart or the
@@ -403,6 +559,22 @@ class Post(models.Model):
         return (self.image_files or {}).get("share") == wanted
 
     @property
+    def modified_at(self):
+        """When readers last saw the post change: its last visible update, else its publication."""
+        return self.content_updated_at or self.published_at
+
+    @property
+    def announced_at(self):
+        """What feeds give as the entry's update time: its last correction, else its publication. Other
+        edits show on the page ("更新于") but do not make feed readers announce the post again."""
+        return max(self.corrected_at or self.published_at, self.published_at)
+
+    @property
+    def pin_running(self):
+        """Whether the post is pinned and its pin has not ended (live or not: see PostQuerySet.pinned)."""
+        return bool(self.pinned_to) and (self.pinned_until is None or self.pinned_until > timezone.now())
+
+    @property
     def is_live(self):
         return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
 
@@ -424,6 +596,32 @@ class Post(models.Model):
         return user.has_perm("articles.publish_post") or (
             self.status == self.Status.DRAFT and self.created_by_id == user.pk
         )
+
+    def curatable_by(self, user):
+        """Pins and breaking flags decide what leads the site: for whoever may publish and edit the post,
+        never for contributors."""
+        return user.has_perm("articles.publish_post") and self.editable_by(user)
+
+    def pin_group(self):
+        """The running pins this post's pin is ordered among: the home page's, or its category's."""
+        pins = Post.objects.pinned().filter(pinned_to=self.pinned_to)
+        return pins.filter(category=self.category_id) if self.pinned_to == self.Pin.CATEGORY else pins
+
+    def move_pin(self, step, user):
+        """Move this pin `step` places (-1 up, +1 down) among its group, numbering the group 1, 2, 3 … in
+        its new order; each post whose number changes records it in its history as an edit by `user`."""
+        group = list(self.pin_group())
+        index = next(i for i, post in enumerate(group) if post.pk == self.pk)
+        target = min(max(index + step, 0), len(group) - 1)
+        group.insert(target, group.pop(index))
+        for order, post in enumerate(group, start=1):
+            if post.pin_order != order:
+                post.pin_order = order
+                post.edited_at = timezone.now()
+                post._history_user, post._change_reason = user, "调整置顶顺序"
+                post.save_without_historical_record(update_fields=["pin_order", "edited_at", "updated_at"])
+                record_version(post)
+        self.refresh_from_db(fields=["pin_order"])
 
     def deletable_by(self, user):
         """Posts by others need `delete_others_post`; one's own only while one may still edit them."""
@@ -452,3 +650,11 @@ class Post(models.Model):
             except ValueError:  # SymbolError, or a market id EastMoney does not have
                 continue
         self.stocks.set([Stock.objects.get_or_create(market=market, code=code)[0] for market, code in symbols])
+
+
+class PinnedPost(Post):
+    """Pinned posts as the admin's "头条与置顶" list shows them, to order them with ↑/↓."""
+
+    class Meta:
+        proxy = True
+        verbose_name = verbose_name_plural = "头条与置顶"

@@ -101,7 +101,7 @@ def news_article_jsonld(post, image=""):
         "@type": "NewsArticle",
         "headline": post.title[:110],
         "datePublished": post.published_at.isoformat(),
-        "dateModified": post.updated_at.isoformat(),
+        "dateModified": post.modified_at.isoformat(),
         "mainEntityOfPage": {"@type": "WebPage", "@id": url},
         "url": url,
         "articleSection": post.category.name,
@@ -123,3 +123,21 @@ def news_article_jsonld(post, image=""):
 def qr_code(url):
     """The QR code of `url` as inline SVG (articles.qrcodes: drawn once per link, then cached)."""
     return qr_svg(url)
+
+
+@register.simple_tag(takes_context=True)
+def breaking_banner(context):
+    """The breaking-news banner on every reader page, from the site state (no query of its own): a link to
+    the post while its flag runs, else an empty, hidden banner that the new-posts poll can fill."""
+    breaking = site_state(context.get("request")).breaking
+    if breaking is None or breaking.until <= timezone.now():
+        return mark_safe(
+            '<div class="breaking" id="breaking-news" hidden><div class="wrap">'
+            '<strong class="breaking-label">快讯</strong><a class="breaking-link" href=""></a></div></div>'
+        )
+    return format_html(
+        '<div class="breaking" id="breaking-news"><div class="wrap">'
+        '<strong class="breaking-label">快讯</strong><a class="breaking-link" href="{}">{}</a></div></div>',
+        breaking.url,
+        breaking.title,
+    )

@@ -1,6 +1,7 @@
-// finews reader pages: the "N new posts" notice on listings, copying share links, the WeChat QR
-// toggle, the category menu (its current item in view, "更多" closing like a menu) and placeholders
-// for pictures and stock charts that fail to load.
+// finews reader pages: the "N new posts" notice on listings, the breaking-news banner it updates,
+// the article's read beacon, copying share links, the WeChat QR toggle, the category menu (its
+// current item in view, "更多" closing like a menu) and placeholders for pictures and stock charts
+// that fail to load.
 (function () {
   "use strict";
 
@@ -22,6 +23,7 @@
     }
 
     function show(data) {
+      showBreaking(data.breaking);
       if (!data.count) return;
       button.textContent = "有 " + (data.capped ? data.count - 1 + "+" : data.count) + " 条新资讯，点击查看";
       box.hidden = false;
@@ -49,6 +51,36 @@
     document.addEventListener("visibilitychange", poll);
     box.finewsPoll = poll;  // lets tests and the console check now instead of in a minute
     return timer;
+  }
+
+  // The banner every page is served with, shown, changed or hidden as the poll reports.
+  function showBreaking(breaking) {
+    var banner = document.getElementById("breaking-news");
+    if (!banner || breaking === undefined) return;
+    var link = banner.querySelector("a");
+    if (!breaking) {
+      banner.hidden = true;
+      return;
+    }
+    link.href = breaking.url;
+    link.textContent = breaking.title;
+    banner.hidden = false;
+  }
+
+  // One read of this article: sent once the page is shown to someone (not while it is prerendered),
+  // once per tab; the server also ignores crawlers and repeats (articles/popularity.py).
+  function countRead(layout) {
+    var url = layout.dataset.viewBeacon;
+    var send = function () {
+      try {
+        if (sessionStorage.getItem("read:" + url)) return;
+        sessionStorage.setItem("read:" + url, "1");
+      } catch (error) { /* storage disabled: the server's repeat window still applies */ }
+      if (navigator.sendBeacon) navigator.sendBeacon(url);
+      else fetch(url, { method: "POST", keepalive: true }).catch(function () {});
+    };
+    if (document.prerendering) document.addEventListener("prerenderingchange", send, { once: true });
+    else send();
   }
 
   function copyButtons() {
@@ -133,6 +165,7 @@
   }
 
   document.querySelectorAll("[data-poll]").forEach(watchForNewPosts);
+  document.querySelectorAll("[data-view-beacon]").forEach(countRead);
   copyButtons();
   showCurrentCategory();
   closeMoreMenuOutside();

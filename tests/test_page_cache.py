@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from taggit.models import Tag
 
-from articles import freshness, reading
+from articles import freshness, popularity, reading
 from articles.models import Category, Market, Post, Source, Stock
 from articles.routing import sticky_seconds
 
@@ -385,3 +385,55 @@ def test_reader_pages_vary_on_nothing_and_a_page_varying_on_another_header_is_no
     by_language(RequestFactory().get("/by-language/"))
 
     assert by_language(RequestFactory().get("/by-language/"))["X-Page-Cache"] == "miss"
+
+
+# Curation: the breaking-news banner is on every page, pins and flags run out with no write, and the
+# most-read lists follow the read counts' flushes.
+
+
+def test_breaking_news_set_and_cleared_shows_on_every_cached_page_at_once(client, warm, editor):
+    first, other = warm
+    Post.objects.filter(pk=first.pk).flag_breaking(editor)
+
+    for url in [other.category.get_absolute_url(), other.get_absolute_url(), "/"]:
+        assert 'id="breaking-news" hidden' not in get(client, url).content.decode(), url
+
+    Post.objects.filter(pk=first.pk).clear_breaking(editor)
+
+    assert 'id="breaking-news" hidden' in get(client, other.get_absolute_url()).content.decode()
+
+
+def test_breaking_news_that_runs_out_leaves_the_cached_pages_with_no_save(client, warm, editor):
+    first, other = warm
+    Post.objects.filter(pk=first.pk).flag_breaking(editor, minutes=10)
+    assert 'id="breaking-news" hidden' not in get(client, other.get_absolute_url()).content.decode()
+    assert cached(client, other.get_absolute_url())
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=11)):
+        assert 'id="breaking-news" hidden' in get(client, other.get_absolute_url()).content.decode()
+
+
+def test_a_pin_that_runs_out_leaves_the_home_page_with_no_save(client, warm):
+    first, other = warm
+    other.pinned_to, other.pinned_until = Post.Pin.HOME, timezone.now() + datetime.timedelta(minutes=10)
+    other.save()
+    assert 'class="headlines' in get(client, "/").content.decode()
+    assert cached(client, "/")
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=11)):
+        assert 'class="headlines' not in get(client, "/").content.decode()
+
+
+def test_a_flush_that_changes_the_ranking_makes_the_pages_showing_it_again(client, warm):
+    first, other = warm
+    popularity.update_ranking()
+    assert cached(client, "/") is False  # the first ranking is a change
+    get(client, "/")
+    assert cached(client, "/")
+    assert cached(client, other.category.get_absolute_url())
+
+    popularity.update_ranking(changed=True)
+
+    assert not cached(client, "/")
+    assert not cached(client, other.get_absolute_url())  # its sidebar lists the most read
+    assert cached(client, other.category.get_absolute_url())

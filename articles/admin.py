@@ -369,6 +369,8 @@ class PostAdmin(SimpleHistoryAdmin):
         if form.restoring is not None:
             form.restoring.restore_charts(post)
         post.sync_stocks(mentioned=find_mentions(post.body))
+        # Search finds a post by its tags and stocks too, saved only now.
+        post.refresh_search_document()
         record_version(post, created=not change)
 
     @admin.action(description="发布所选文章（按设定时间，将来的时间即定时）", permissions=["publish"])

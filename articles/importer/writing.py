@@ -78,6 +78,7 @@ class Lookups:
         self.sources = dict(Source.objects.values_list("name", "pk"))
         self.tags = {}
         self.stocks = {}
+        self.stock_names = {}
 
     def prepare(self, posts):
         """Make sure everything `posts` refer to exists and is cached."""
@@ -114,8 +115,18 @@ class Lookups:
             self._load_stocks(new)
 
     def _load_stocks(self, symbols):
-        rows = Stock.objects.filter(code__in={code for _, code in symbols}).values_list("market", "code", "pk")
-        self.stocks.update({(market, code): pk for market, code, pk in rows if (market, code) in symbols})
+        rows = Stock.objects.filter(code__in={code for _, code in symbols}).values_list("market", "code", "pk", "name")
+        for market, code, pk, name in rows:
+            if (market, code) in symbols:
+                self.stocks[market, code] = pk
+                self.stock_names[market, code] = name
+
+    def search_document(self, post):
+        """The post's whole search document: what its parse worker built, with its stocks' codes and names."""
+        if post.search_document is None:
+            post.build_search_document()
+        stocks = {(code, self.stock_names.get((market, code), "")) for market, code in post.stocks}
+        return Post.with_stocks(post.search_document, stocks)
 
     def category(self, post):
         return self.categories[category_slug_key(post.category_slug)]
@@ -270,6 +281,7 @@ def _create(candidates, lookups, now, *, check_slugs):
             "created_at": now,
             "updated_at": now,
             "imported_at": now,
+            "search_document": lookups.search_document(candidate.post),
             **_imported_values(candidate.post, lookups),
         }
         for pk, candidate in zip(ids, candidates, strict=True)
@@ -379,6 +391,7 @@ def _update(pairs, lookups, now):
             for name, value in values.items():
                 setattr(post, name, value)
             post.imported_at = post.updated_at = now
+            post.search_document = lookups.search_document(candidate.post)
             changed.append((candidate, post, related["charts"] != stored[post.pk]["charts"]))
         else:
             same.append((candidate, post))
@@ -417,7 +430,7 @@ def _write_changed(changed, lookups, now):
         return []
     candidates = [candidate for candidate, _, _ in changed]
     posts = [post for _, post, _ in changed]
-    Post.objects.bulk_update(posts, [*Post.IMPORTED_FIELDS, "imported_at", "updated_at"])
+    Post.objects.bulk_update(posts, [*Post.IMPORTED_FIELDS, "imported_at", "updated_at", "search_document"])
     rows = [instance_values(post) for post in posts]
     _insert_history(candidates, rows, "~", now)
     queue_imported(rows)

@@ -17,6 +17,7 @@ from taggit.models import TaggedItemBase
 
 from articles import images
 from articles.history import PostSnapshotHistory, record_version
+from articles.search_text import SearchDocumentField, document, html_text
 from articles.slugs import pinyin_slug, unique_slug
 from articles.symbols import SymbolError, normalize_code
 from articles.validators import (
@@ -125,6 +126,16 @@ class PostQuerySet(models.QuerySet):
         return count
 
 
+# Saving any of these writes the search document again.
+SEARCHED_FIELDS = {"title", "summary", "body"}
+
+
+class PostManager(models.Manager.from_queryset(PostQuerySet)):
+    def get_queryset(self):
+        # The search document is as large as the body and only PostgreSQL reads it: never load it.
+        return super().get_queryset().defer("search_document")
+
+
 class Post(models.Model):
     """One news item."""
 
@@ -206,10 +217,17 @@ class Post(models.Model):
     # import must not be overwritten by a re-import.
     imported_at = models.DateTimeField("最近导入", null=True, blank=True, editable=False)
     edited_at = models.DateTimeField("最近编辑", null=True, blank=True, editable=False)
+    # What search finds the post by (articles.search_text): its title, summary, tags, stocks and body text.
+    # Written with the post by save(), refresh_search_document() (after tags or stocks change) and the
+    # importer; `manage.py rebuild_search` writes every post's again.
+    search_document = SearchDocumentField("搜索索引", null=True, blank=True, editable=False)
 
-    objects = PostQuerySet.as_manager()
-    # image_files describes files, not the post: reverting a version must not bring back an old record.
-    history = HistoricalRecords(excluded_fields=["updated_at", "image_files"], bases=[PostSnapshotHistory])
+    objects = PostManager()
+    # image_files describes files, not the post: reverting a version must not bring back an old record;
+    # the search document follows from the fields that are recorded.
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "image_files", "search_document"], bases=[PostSnapshotHistory]
+    )
 
     # The fields a post takes from the file it is imported from. Key and slug are set once, when the import
     # creates the post; the lead image and the editorial bookkeeping are the site's own.
@@ -270,6 +288,11 @@ class Post(models.Model):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(Post, self.slug_base(), exclude_pk=self.pk)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or not SEARCHED_FIELDS.isdisjoint(update_fields):
+            self.search_document = self.build_search_document(*self.search_related())
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "search_document"}
         if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
             # image_files belongs to the image job, which may have written it since this instance was
             # loaded: writing back the stale value would lose the record of files the job just made.
@@ -282,6 +305,44 @@ class Post(models.Model):
 
     def get_absolute_url(self):
         return reverse("articles:post_detail", args=[self.slug])
+
+    @staticmethod
+    def search_document_for(title, summary, body, tag_names=(), stocks=()):
+        """The search document of a post's texts, tags and stocks ((code, name) pairs): title and tags weigh
+        most, then summary and stocks, then the body (its text, tags stripped). The importer builds it with
+        this too, in its parse workers, and adds the stocks (with_stocks) as it writes the post."""
+        tags = " ".join(sorted(tag_names, key=str.casefold))
+        built = document((title, "A"), (tags, "A"), (summary, "B"), (html_text(body), "D"))
+        return Post.with_stocks(built, stocks)
+
+    @staticmethod
+    def with_stocks(built, stocks):
+        """A copy of the search document `built` with the codes and names of `stocks` ((code, name) pairs)
+        added, last, so that a document built without them can take them later."""
+        if not stocks:
+            return built
+        return built.extended(" ".join(f"{code} {name}" for code, name in sorted(stocks)), "B")
+
+    def build_search_document(self, tag_names=(), stocks=()):
+        return self.search_document_for(self.title, self.summary, self.body, tag_names, stocks)
+
+    def search_related(self):
+        """(tag names, (code, name) of its stocks) of a saved post, for its search document: one query."""
+        if self.pk is None or self._state.adding:
+            return (), ()
+        kind = models.Value("tag", output_field=models.CharField())
+        tags = TaggedPost.objects.filter(content_object=self.pk).values_list(kind, "tag__name", "tag__slug")
+        kind = models.Value("stock", output_field=models.CharField())
+        stocks = Stock.objects.filter(posts=self.pk).values_list(kind, "code", "name")
+        found = {"tag": [], "stock": []}
+        for row_kind, first, second in tags.union(stocks, all=True):
+            found[row_kind].append(first if row_kind == "tag" else (first, second))
+        return found["tag"], found["stock"]
+
+    def refresh_search_document(self):
+        """Write the post's search document again, e.g. once its tags and stocks are saved."""
+        self.search_document = self.build_search_document(*self.search_related())
+        Post.objects.filter(pk=self.pk).update(search_document=self.search_document)
 
     def slug_base(self):
         """What a new post's slug is made from (Post.slug_base_for)."""

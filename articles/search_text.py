@@ -186,10 +186,12 @@ class Term:
     def tsquery(self, *, ordered=True):
         """This term as tsquery text: its tokens, as a phrase when `ordered`, else all of them in any order."""
         steps = []
-        for kind, position, run in scan(self.text):
+        runs = list(scan(self.text))
+        for index, (kind, position, run) in enumerate(runs):
             if kind == "ascii":
-                # A prefix: `etf` finds `etfs` and `600` finds `600519`, as readers expect of a search box.
-                steps.append((position, f"'{run}':*"))
+                # The term's last word is a prefix: `etf` finds `etfs` and `600` finds `600519`, as readers
+                # expect of a search box; a word followed by more of the term is whole (`a股` is not `ab股`).
+                steps.append((position, f"'{run}':*" if index == len(runs) - 1 else f"'{run}'"))
             elif len(run) == 1:
                 steps.append((position, f"'{run}'"))
             else:

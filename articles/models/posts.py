@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connections, models
 from django.db.models import Subquery
 from django.db.models.functions import Greatest
 from django.template.loader import render_to_string
@@ -17,7 +17,7 @@ from taggit.models import TaggedItemBase
 
 from articles import images
 from articles.history import PostSnapshotHistory, record_version
-from articles.search_text import SearchDocumentField, document, html_text
+from articles.search_text import QueryError, SearchDocumentField, document, html_text, parse_query
 from articles.slugs import pinyin_slug, unique_slug
 from articles.symbols import SymbolError, normalize_code
 from articles.validators import (
@@ -56,6 +56,33 @@ class PostQuerySet(models.QuerySet):
 
     def in_category(self, category):
         return self.filter(category=category)
+
+    def search(self, query, stock=None):
+        """Posts holding every included term of `query` (a parsed articles.search_text.Query) and none of its
+        excluded ones; with `stock`, also every post that charts or mentions it or names its code or name.
+
+        PostgreSQL matches the posts' search documents through their GIN index. SQLite, the zero-setup
+        database, looks for each term in titles, summaries and bodies, post by post.
+        """
+        found = self._holding(query)
+        if stock is not None:
+            found |= models.Q(pk__in=Post.stocks.through.objects.filter(stock=stock).values("post_id"))
+            for word in {stock.code, stock.name} - {""}:
+                try:
+                    found |= self._holding(parse_query(f'"{word}"'))
+                except QueryError:  # a name of punctuation only: the stock's own posts suffice
+                    continue
+        return self.filter(found)
+
+    def _holding(self, query):
+        if connections[self.db].vendor == "postgresql":
+            return models.Q(search_document__matches=query.tsquery())
+        found = models.Q()
+        for term in query.terms:
+            holds = models.Q(title__icontains=term.text) | models.Q(summary__icontains=term.text)
+            holds |= models.Q(body__icontains=term.text)
+            found &= ~holds if term.excluded else holds
+        return found
 
     # How each kind of reader scope narrows posts: listing pages, their feeds and the new-posts notice.
     SCOPE_LOOKUPS = {"category": "category", "source": "source", "tag": "tagged_items__tag", "stock": "stocks"}

@@ -454,3 +454,22 @@ def test_the_migration_and_writers_use_the_same_tokeniser(db):
             "SELECT %s::tsvector @@ %s::tsquery", [document(("ＥＴＦ基金上涨", "A")), parse_query("etf基金").tsquery()]
         )
         assert cursor.fetchone()[0]
+
+
+# The admin --------------------------------------------------------------------------------------------------
+
+
+def test_the_admin_changelist_searches_the_same_index_and_codes_exactly(admin_client, make_post):
+    in_body = make_post(title="无关标题", body="<p>正文里说到降准</p>", status=Post.Status.DRAFT)
+    coded = make_post(title="另一篇", info_code="NW202205252391453833", key="NW202205252391453833")
+    make_post(title="其他")
+    changelist = reverse("admin:articles_post_changelist")
+
+    def listed(query):
+        html = admin_client.get(changelist, {"q": query}).content.decode()
+        return {post.title for post in (in_body, coded) if f"/admin/articles/post/{post.pk}/change/" in html}
+
+    assert listed("降准") == {in_body.title}  # drafts too: editors search everything
+    assert listed("NW202205252391453833") == {coded.title}
+    assert listed("降准 -正文") == set()
+    assert admin_client.get(changelist, {"q": "!!!"}).status_code == 200

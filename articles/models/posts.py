@@ -57,9 +57,10 @@ class PostQuerySet(models.QuerySet):
     def in_category(self, category):
         return self.filter(category=category)
 
-    def search(self, query, stock=None):
+    def search(self, query, stock=None, codes=False):
         """Posts holding every included term of `query` (a parsed articles.search_text.Query) and none of its
-        excluded ones; with `stock`, also every post that charts or mentions it or names its code or name.
+        excluded ones; with `stock`, also every post that charts or mentions it or names its code or name;
+        with `codes`, also the post whose info code or import key the query is (the admin's search).
 
         PostgreSQL matches the posts' search documents through their GIN index. SQLite, the zero-setup
         database, looks for each term in titles, summaries and bodies, post by post.
@@ -72,6 +73,8 @@ class PostQuerySet(models.QuerySet):
                     found |= self._holding(parse_query(f'"{word}"'))
                 except QueryError:  # a name of punctuation only: the stock's own posts suffice
                     continue
+        if codes:
+            found |= models.Q(info_code=query.raw) | models.Q(key=query.raw)
         return self.filter(found)
 
     def _holding(self, query):

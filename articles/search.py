@@ -202,7 +202,9 @@ def search(text, filters=Filters(), *, sort="relevance", page=1):
         rows = list(newest.values_list("pk", "published_at")[: CAP + 1])
     results = Results(query, filters, sort, page, total=min(len(rows), CAP), capped=len(rows) > CAP, stock=stock)
     ids = [row[0] for row in rows[(page - 1) * PER_PAGE : page * PER_PAGE]]
-    results.hits = hits(ids, query.words)
+    # A stock's posts may name it other than the query did: 600519 finds 贵州茅台 too, marked as well.
+    words = [*query.words, *((stock.code, stock.name) if stock else ())]
+    results.hits = hits(ids, words)
     return results
 
 

@@ -10,7 +10,7 @@ export HOST PORT
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} DEBUG=0 SECURE_SSL_REDIRECT=0 \
 	SITE_URL=http://127.0.0.1:8000 PYTHON=$(PY)
 
-.PHONY: venv dev-tools run dev worker test lint fuzz check-run audit bench-import bench-web bench-admin cluster clean
+.PHONY: venv dev-tools run dev worker test lint fuzz check-run audit bench-import bench-web bench-admin bench-search cluster clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,10 @@ bench-import: dev-tools
 ## bench-web: load 1,000,000 posts into a dedicated database, serve with gunicorn -w2, wrk each page and two references
 bench-web: dev-tools
 	$(PY) bench/web.py $(BENCH_ARGS)
+
+## bench-search: load 1,000,000 posts into a dedicated database, time the search page's eleven query classes over HTTP
+bench-search: dev-tools
+	$(PY) bench/search.py $(BENCH_ARGS)
 
 ## bench-admin: load 1,000,000 posts into a dedicated database, time the post changelist, filters, search, autocompletes
 bench-admin: dev-tools

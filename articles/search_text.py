@@ -23,7 +23,7 @@ import itertools
 import re
 import struct
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import models
 from django.db.models import Lookup
@@ -68,71 +68,114 @@ def html_text(body):
     return html.unescape(ANY_TAG.sub("", BLOCK_TAG.sub("\n", body)))
 
 
-@dataclass
 class SearchDocument:
-    """A post's search document being built: token → positions (with weights), in PostgreSQL's limits.
+    """A post's search document: token → positions (with weights), within PostgreSQL's limits.
 
-    Add texts in order with `add`; the result is written by psycopg (see `register_adapters`).
+    Build it with `add`, text after text; psycopg writes it (see `register_adapters`). Pickled, as the
+    importer's parse workers send it, it travels as its binary form, which COPY writes as it is.
     """
 
-    tokens: dict = field(default_factory=dict)
-    position: int = 1
-    size: int = 0
+    def __init__(self):
+        self.tokens = {}
+        self.position = 1
+        self.size = 0
+        self.long = False
+        self._binary = None
 
     def add(self, text, weight="D"):
         """Append the tokens of `text` (plain text, not yet folded) at the next positions; returns the document."""
         if not text:
             return self
+        tokens = self._tokens()
+        self._binary = None
         bits = WEIGHTS[weight] << 14
-        folded = fold(text)
-        for kind, start, run in scan(folded):
-            position = self.position + start
+        position = self.position
+        for match in TOKENS.finditer(fold(text)):
+            kind = match.lastgroup
+            if kind == "gap":
+                position += 1
+                continue
+            run = match[kind]
             if kind == "ascii":
-                self._put(run, position, bits)
-                if run[0].isdigit() != run[-1].isdigit() or len(MIXED_PARTS.findall(run)) > 1:
-                    for part in MIXED_PARTS.findall(run):
-                        self._put(part, position, bits)
+                run = run[:MAX_ASCII_RUN]
+                parts = MIXED_PARTS.findall(run)
+                entries = [(token, position) for token in dict.fromkeys([run, *parts] if len(parts) > 1 else [run])]
+                position += 1
             else:
-                for offset, char in enumerate(run):
-                    self._put(char, position + offset, bits)
-                    if offset + 1 < len(run):
-                        self._put(run[offset : offset + 2], position + offset, bits)
-        self.position += len_scanned(folded) + 1
+                length = len(run)
+                pairs = [run[i : i + 2] for i in range(length - 1)]
+                entries = zip(
+                    itertools.chain(run, pairs),
+                    itertools.chain(range(position, position + length), range(position, position + length - 1)),
+                    strict=True,
+                )
+                position += length
+            for token, at in entries:
+                positions = tokens.get(token)
+                if positions is None:
+                    if self.size > MAX_TOKEN_BYTES:
+                        self.long = True
+                        continue
+                    self.size += 3 * len(token) + 4
+                    tokens[token] = positions = []
+                if at <= MAX_POSITION and len(positions) < MAX_POSITIONS_PER_TOKEN:
+                    positions.append(bits | at)
+                else:
+                    self.long = True
+        # A gap between texts: no phrase spans two of them.
+        self.position = position + 1
         return self
 
-    def _put(self, token, position, bits):
-        positions = self.tokens.get(token)
-        if positions is None:
-            if self.size > MAX_TOKEN_BYTES:
-                return
-            self.size += len(token.encode()) + 4
-            positions = self.tokens[token] = []
-        if position > MAX_POSITION or len(positions) >= MAX_POSITIONS_PER_TOKEN:
-            self.tokens[LONG] = self.tokens.get(LONG, [])
-            return
-        if not positions or positions[-1] & 0x3FFF != position:
-            positions.append(bits | position)
+    def _tokens(self):
+        if self._binary is not None and not self.tokens:
+            self.tokens = _parse_binary(self._binary)
+        return self.tokens
 
-    def extended(self, text, weight="D"):
-        """A copy of this document with `text` added; this one stays as it is."""
-        copy = SearchDocument({token: list(positions) for token, positions in self.tokens.items()}, self.position)
-        copy.size = self.size
-        return copy.add(text, weight)
+    def _entries(self):
+        tokens = self._tokens()
+        return itertools.chain(tokens.items(), [(LONG, [])] if self.long and LONG not in tokens else [])
 
     def text(self):
         """The document in tsvector's input syntax (`'宁德':1A,9 '宁':1A …`)."""
         return " ".join(
             f"'{token}'" + (":" + ",".join(f"{p & 0x3FFF}{'DCBA'[p >> 14]}" for p in positions) if positions else "")
-            for token, positions in self.tokens.items()
+            for token, positions in self._entries()
         )
 
     def binary(self):
         """The document in tsvector's binary COPY format: count, then each token (NUL-ended) with its positions."""
-        parts = [struct.pack("!i", len(self.tokens))]
-        for token, positions in self.tokens.items():
-            parts.append(token.encode() + b"\0")
-            parts.append(struct.pack(f"!H{len(positions)}H", len(positions), *positions))
-        return b"".join(parts)
+        if self._binary is None:
+            entries = list(self._entries())
+            parts = [struct.pack("!i", len(entries))]
+            for token, positions in entries:
+                parts.append(token.encode() + b"\0")
+                parts.append(struct.pack(f"!H{len(positions)}H", len(positions), *positions))
+            self._binary = b"".join(parts)
+        return self._binary
+
+    def __getstate__(self):
+        return {"binary": self.binary(), "position": self.position, "size": self.size}
+
+    def __setstate__(self, state):
+        self.__init__()
+        self._binary, self.position, self.size = state["binary"], state["position"], state["size"]
+
+    def __eq__(self, other):
+        return isinstance(other, SearchDocument) and self.binary() == other.binary()
+
+
+def _parse_binary(data):
+    """The tokens of a SearchDocument's binary form (LONG among them, when it is)."""
+    tokens = {}
+    (count,) = struct.unpack_from("!i", data)
+    offset = 4
+    for _ in range(count):
+        end = data.index(b"\0", offset)
+        token = data[offset:end].decode()
+        (length,) = struct.unpack_from("!H", data, end + 1)
+        tokens[token] = list(struct.unpack_from(f"!{length}H", data, end + 3))
+        offset = end + 3 + 2 * length
+    return tokens
 
 
 def scan(folded):
@@ -149,15 +192,6 @@ def scan(folded):
             position += len(run)
         else:
             position += 1
-
-
-def len_scanned(folded):
-    """How many positions `scan` uses for `folded`."""
-    position = 0
-    for match in TOKENS.finditer(folded):
-        kind = match.lastgroup
-        position += len(match[kind]) if kind == "cjk" else 1
-    return position
 
 
 def document(*weighted_texts):

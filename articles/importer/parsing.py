@@ -57,9 +57,9 @@ class ParsedPost:
         return list(dict.fromkeys([(chart.market, chart.code) for chart in self.charts] + self.mentions))
 
     def build_search_document(self):
-        """Build the post's search document (Post.search_document_for) but for its stocks, whose names the
-        writer knows; returns the post."""
-        self.search_document = Post.search_document_for(self.title, self.summary, self.body, self.tags)
+        """Build the post's search document (Post.search_document_for); returns the post."""
+        codes = [code for _, code in self.stocks]
+        self.search_document = Post.search_document_for(self.title, self.summary, self.body, self.tags, codes)
         return self
 
 

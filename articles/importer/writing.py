@@ -78,7 +78,6 @@ class Lookups:
         self.sources = dict(Source.objects.values_list("name", "pk"))
         self.tags = {}
         self.stocks = {}
-        self.stock_names = {}
 
     def prepare(self, posts):
         """Make sure everything `posts` refer to exists and is cached."""
@@ -115,18 +114,8 @@ class Lookups:
             self._load_stocks(new)
 
     def _load_stocks(self, symbols):
-        rows = Stock.objects.filter(code__in={code for _, code in symbols}).values_list("market", "code", "pk", "name")
-        for market, code, pk, name in rows:
-            if (market, code) in symbols:
-                self.stocks[market, code] = pk
-                self.stock_names[market, code] = name
-
-    def search_document(self, post):
-        """The post's whole search document: what its parse worker built, with its stocks' codes and names."""
-        if post.search_document is None:
-            post.build_search_document()
-        stocks = {(code, self.stock_names.get((market, code), "")) for market, code in post.stocks}
-        return Post.with_stocks(post.search_document, stocks)
+        rows = Stock.objects.filter(code__in={code for _, code in symbols}).values_list("market", "code", "pk")
+        self.stocks.update({(market, code): pk for market, code, pk in rows if (market, code) in symbols})
 
     def category(self, post):
         return self.categories[category_slug_key(post.category_slug)]
@@ -281,7 +270,7 @@ def _create(candidates, lookups, now, *, check_slugs):
             "created_at": now,
             "updated_at": now,
             "imported_at": now,
-            "search_document": lookups.search_document(candidate.post),
+            "search_document": _search_document(candidate.post),
             **_imported_values(candidate.post, lookups),
         }
         for pk, candidate in zip(ids, candidates, strict=True)
@@ -297,6 +286,13 @@ def _create(candidates, lookups, now, *, check_slugs):
 
 def _imported_values(post, lookups):
     return Post.imported_values(post, category_id=lookups.category(post), source_id=lookups.source(post))
+
+
+def _search_document(post):
+    """The post's search document, built by its parse worker (a post made in code may come without)."""
+    if post.search_document is None:
+        post.build_search_document()
+    return post.search_document
 
 
 def _slug(post, *, check):
@@ -391,7 +387,7 @@ def _update(pairs, lookups, now):
             for name, value in values.items():
                 setattr(post, name, value)
             post.imported_at = post.updated_at = now
-            post.search_document = lookups.search_document(candidate.post)
+            post.search_document = _search_document(candidate.post)
             changed.append((candidate, post, related["charts"] != stored[post.pk]["charts"]))
         else:
             same.append((candidate, post))

@@ -31,18 +31,16 @@ def fill_search_documents(apps, schema_editor):
                 "content_object_id", "tag__name"
             ):
                 tags.setdefault(post_id, []).append(name)
-            for post_id, code, name in PostStocks.objects.filter(post__in=ids).values_list(
-                "post_id", "stock__code", "stock__name"
-            ):
-                stocks.setdefault(post_id, []).append(f"{code} {name}")
+            for post_id, code in PostStocks.objects.filter(post__in=ids).values_list("post_id", "stock__code"):
+                stocks.setdefault(post_id, []).append(code)
             # As Post.search_document_for builds it.
             texts = [
                 document(
                     (title, "A"),
                     (" ".join(sorted(tags.get(pk, []), key=str.casefold)), "A"),
                     (summary, "B"),
-                    (html_text(body), "D"),
                     (" ".join(sorted(stocks.get(pk, []))), "B"),
+                    (html_text(body), "D"),
                 ).text()
                 for pk, title, summary, body in posts
             ]

@@ -337,36 +337,29 @@ class Post(models.Model):
         return reverse("articles:post_detail", args=[self.slug])
 
     @staticmethod
-    def search_document_for(title, summary, body, tag_names=(), stocks=()):
-        """The search document of a post's texts, tags and stocks ((code, name) pairs): title and tags weigh
-        most, then summary and stocks, then the body (its text, tags stripped). The importer builds it with
-        this too, in its parse workers, and adds the stocks (with_stocks) as it writes the post."""
+    def search_document_for(title, summary, body, tag_names=(), stock_codes=()):
+        """The search document of a post's texts, tags and stock codes: title and tags weigh most, then the
+        summary and codes, then the body (its text, tags stripped). The importer's parse workers build it
+        with this too. Stock names are left to the stocks' links (PostQuerySet.search), which a renamed
+        stock keeps current."""
         tags = " ".join(sorted(tag_names, key=str.casefold))
-        built = document((title, "A"), (tags, "A"), (summary, "B"), (html_text(body), "D"))
-        return Post.with_stocks(built, stocks)
+        codes = " ".join(sorted(stock_codes))
+        return document((title, "A"), (tags, "A"), (summary, "B"), (codes, "B"), (html_text(body), "D"))
 
-    @staticmethod
-    def with_stocks(built, stocks):
-        """A copy of the search document `built` with the codes and names of `stocks` ((code, name) pairs)
-        added, last, so that a document built without them can take them later."""
-        if not stocks:
-            return built
-        return built.extended(" ".join(f"{code} {name}" for code, name in sorted(stocks)), "B")
-
-    def build_search_document(self, tag_names=(), stocks=()):
-        return self.search_document_for(self.title, self.summary, self.body, tag_names, stocks)
+    def build_search_document(self, tag_names=(), stock_codes=()):
+        return self.search_document_for(self.title, self.summary, self.body, tag_names, stock_codes)
 
     def search_related(self):
-        """(tag names, (code, name) of its stocks) of a saved post, for its search document: one query."""
+        """(tag names, stock codes) of a saved post, for its search document: one query."""
         if self.pk is None or self._state.adding:
             return (), ()
         kind = models.Value("tag", output_field=models.CharField())
-        tags = TaggedPost.objects.filter(content_object=self.pk).values_list(kind, "tag__name", "tag__slug")
+        tags = TaggedPost.objects.filter(content_object=self.pk).values_list(kind, "tag__name")
         kind = models.Value("stock", output_field=models.CharField())
-        stocks = Stock.objects.filter(posts=self.pk).values_list(kind, "code", "name")
+        stocks = Stock.objects.filter(posts=self.pk).values_list(kind, "code")
         found = {"tag": [], "stock": []}
-        for row_kind, first, second in tags.union(stocks, all=True):
-            found[row_kind].append(first if row_kind == "tag" else (first, second))
+        for row_kind, name in tags.union(stocks, all=True):
+            found[row_kind].append(name)
         return found["tag"], found["stock"]
 
     def refresh_search_document(self):

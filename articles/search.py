@@ -13,6 +13,7 @@ search column tell it which term is which (the migration raises their sample to 
 import datetime
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import F, FloatField, Func, Q, TextField, Value
 from django.utils import timezone
@@ -25,6 +26,11 @@ from .symbols import Market, SymbolError, parse_symbol
 from .validators import EARLIEST_PUBLICATION, LATEST_PUBLICATION
 
 CAP = 1000
+# Checking a post's search document (reading it from TOAST and decompressing it) costs about this many
+# visits of an ordinary row; the planner does not know it (choose_plan).
+DOCUMENT_COST = 20
+STATS_KEY = "articles:search-token-stats"
+STATS_SECONDS = 600
 PER_PAGE = 20
 MAX_PAGE = CAP // PER_PAGE
 SNIPPET_CHARS = 80
@@ -191,21 +197,97 @@ def search(text, filters=Filters(), *, sort="relevance", page=1):
     if not 1 <= page <= MAX_PAGE:
         raise SearchError(f"页码须在 1 到 {MAX_PAGE} 之间；要看更早的结果，请加上日期范围。")
     stock = find_stock(query)
-    posts = filters.apply(matching_posts(query, stock))
-    newest = posts.order_by("-published_at", "-pk")
-    if sort == "relevance" and connection.vendor == "postgresql":
+    choose_plan(query)
+    rank = sort == "relevance" and connection.vendor == "postgresql"
+    newest = filters.apply(Post.objects.published().text_search(query, stock)).order_by("-published_at", "-pk")
+    if stock is None and rank:
         # Ranked among the newest CAP + 1 matches: the subquery bounds the rows whose documents are read.
         candidates = Post.objects.filter(pk__in=newest.values("pk")[: CAP + 1])
         rows = list(candidates.annotate(rank=Rank(query.tsquery())).values_list("pk", "published_at", "rank"))
-        rows.sort(key=lambda row: (row[2], row[1], row[0]), reverse=True)
     else:
         rows = list(newest.values_list("pk", "published_at")[: CAP + 1])
+        if stock is not None:
+            # The stock's linked posts apart, each part an index walk of CAP + 1 rows at most.
+            linked = filters.apply(Post.objects.published().filter(stocks=stock)).order_by("-published_at", "-pk")
+            rows = _newest_of(rows, linked.values_list("pk", "published_at")[: CAP + 1])
+            if rank:
+                ranked = Post.objects.filter(pk__in=[pk for pk, _ in rows]).annotate(rank=Rank(query.tsquery()))
+                ranks = dict(ranked.values_list("pk", "rank"))
+                rows = [(pk, published_at, ranks.get(pk, 0)) for pk, published_at in rows]
+    if rank:
+        rows.sort(key=lambda row: (row[2], row[1], row[0]), reverse=True)
     results = Results(query, filters, sort, page, total=min(len(rows), CAP), capped=len(rows) > CAP, stock=stock)
     ids = [row[0] for row in rows[(page - 1) * PER_PAGE : page * PER_PAGE]]
     # A stock's posts may name it other than the query did: 600519 finds 贵州茅台 too, marked as well.
     words = [*query.words, *((stock.code, stock.name) if stock else ())]
     results.hits = hits(ids, words)
     return results
+
+
+def token_frequencies():
+    """PostgreSQL's statistics on the search documents: ({token: share of posts holding it} for the most
+    common tokens, the share below which tokens are left out, the number of posts), or None before any
+    ANALYZE. Read at most every STATS_SECONDS."""
+    stats = cache.get(STATS_KEY)
+    if stats is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples "
+                "FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename AND c.relnamespace = "
+                "(SELECT oid FROM pg_namespace WHERE nspname = s.schemaname) "
+                "WHERE s.schemaname = current_schema() AND s.tablename = %s AND s.attname = 'search_document'",
+                [Post._meta.db_table],
+            )
+            row = cursor.fetchone()
+        stats = False
+        if row and row[0]:
+            tokens, frequencies, rows = row
+            stats = (dict(zip(tokens, frequencies, strict=False)), frequencies[len(tokens)], rows)
+        cache.set(STATS_KEY, stats, STATS_SECONDS)
+    return stats or None
+
+
+def estimated_share(query, stats):
+    """The share of posts that hold every included term of `query`, by the statistics (terms taken as
+    independent, a term as common as its rarest token)."""
+    frequencies, floor, _ = stats
+    share = 1.0
+    for term in query.included:
+        term_share = 1.0
+        for _, token, prefix in term.steps():
+            if prefix:
+                found = sum(f for t, f in frequencies.items() if t.startswith(token))
+            else:
+                found = frequencies.get(token, 0)
+            term_share = min(term_share, max(found, floor / 2))
+        share *= min(term_share, 1.0)
+    return share
+
+
+def choose_plan(query):
+    """Within the search's transaction, steer PostgreSQL to the cheaper of its two plans for the newest
+    CAP + 1 matches: walking the date index, reading each post's document until enough match, or the
+    GIN index's bitmap of every match, sorted. The planner prices reading a document like any other
+    column; it costs far more (DOCUMENT_COST row visits), which moves the crossover. Its own statistics
+    give each term's share of posts."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block or not (stats := token_frequencies()):
+        return None
+    share, rows = estimated_share(query, stats), stats[2]
+    phrase = any(len(term.steps()) > 1 for term in query.included)
+    walk = min(rows, (CAP + 1) / max(share, 1e-9)) * DOCUMENT_COST
+    bitmap = share * rows * (1 + (DOCUMENT_COST if phrase else 0))
+    # Turning off the other plan, and reading the whole table (every document), leaves PostgreSQL this one.
+    setting = "enable_indexscan" if bitmap < walk else "enable_bitmapscan"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('enable_seqscan', 'off', true), set_config(%s, 'off', true)", [setting])
+    return setting
+
+
+def _newest_of(rows, more):
+    """The newest CAP + 1 of `rows` and the rows of the queryset `more`, (pk, published_at) each, once each."""
+    merged = dict(rows)
+    merged.update(more)
+    return sorted(merged.items(), key=lambda row: (row[1], row[0]), reverse=True)[: CAP + 1]
 
 
 def hits(ids, words):

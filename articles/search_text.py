@@ -217,19 +217,24 @@ class Term:
     text: str
     excluded: bool = False
 
-    def tsquery(self, *, ordered=True):
-        """This term as tsquery text: its tokens, as a phrase when `ordered`, else all of them in any order."""
+    def steps(self):
+        """(position, token, is a prefix) of each token the term's documents must hold, in order."""
         steps = []
         runs = list(scan(self.text))
         for index, (kind, position, run) in enumerate(runs):
             if kind == "ascii":
                 # The term's last word is a prefix: `etf` finds `etfs` and `600` finds `600519`, as readers
                 # expect of a search box; a word followed by more of the term is whole (`a股` is not `ab股`).
-                steps.append((position, f"'{run}':*" if index == len(runs) - 1 else f"'{run}'"))
+                steps.append((position, run, index == len(runs) - 1))
             elif len(run) == 1:
-                steps.append((position, f"'{run}'"))
+                steps.append((position, run, False))
             else:
-                steps += [(position + i, f"'{run[i : i + 2]}'") for i in range(len(run) - 1)]
+                steps += [(position + i, run[i : i + 2], False) for i in range(len(run) - 1)]
+        return steps
+
+    def tsquery(self, *, ordered=True):
+        """This term as tsquery text: its tokens, as a phrase when `ordered`, else all of them in any order."""
+        steps = [(position, f"'{token}'" + (":*" if prefix else "")) for position, token, prefix in self.steps()]
         if not steps:
             return None
         if not ordered:

@@ -6,7 +6,8 @@ import datetime
 import re
 
 import pytest
-from django.db import connection
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +16,7 @@ from taggit.models import Tag
 from articles import generator
 from articles.importer.writing import Lookups, write_parsed
 from articles.models import Category, Market, Post, Source, Stock
-from articles.search import CAP, PER_PAGE, find_stock, matching_posts, search
+from articles.search import CAP, PER_PAGE, STATS_KEY, choose_plan, find_stock, matching_posts, search
 from articles.search_text import LONG, MAX_POSITION, document, fold, html_text, parse_query
 
 pytestmark = pytest.mark.django_db
@@ -275,8 +276,9 @@ def test_a_very_common_term_is_counted_up_to_the_cap(make_post, django_assert_ma
         post.search_document = post.build_search_document()
     Post.objects.bulk_create(posts)
 
-    # Expect 3 queries: the stock the query might name, the ranked candidates, the page's posts.
-    with django_assert_max_num_queries(3):
+    # Expect 4 queries: the stock the query might name, the token statistics (then cached), the ranked
+    # candidates, the page's posts.
+    with django_assert_max_num_queries(4):
         results = search("市场")
 
     assert results.capped and results.total == CAP and len(results.hits) == PER_PAGE
@@ -286,9 +288,9 @@ def test_the_results_page_runs_a_fixed_number_of_queries(client, make_post, djan
     for n in range(30):
         make_post(title=f"芯片 {n}")
 
-    # Expect 7: the site state; the transaction's savepoint, its timeout and release; the stock lookup,
-    # the candidates and the page's posts.
-    with django_assert_max_num_queries(7):
+    # Expect 9: the site state; the transaction's savepoint, its timeout and release; the stock lookup,
+    # the token statistics (then cached) and the plan they choose, the candidates and the page's posts.
+    with django_assert_max_num_queries(9):
         response = client.get(SEARCH, {"q": "芯片"})
     assert response.status_code == 200
 
@@ -330,6 +332,26 @@ def test_results_are_cacheable_and_not_indexed(client, published_post):
     assert set(response["Cache-Control"].split(", ")) == {"public", "max-age=60"}
     assert "ETag" in response
     assert '<meta name="robots" content="noindex, follow">' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "plan"),
+    [
+        ("公司", "the date index"),  # in 90% of posts: the newest thousand come after reading ~1,100
+        ("公司 市场", "the date index"),
+        ("锑矿", "the GIN bitmap"),  # in no sampled post: a few matches, sorted
+        ('"拟以自有资金回购"', "the GIN bitmap"),  # 1%: the date index would read 100,000 documents
+    ],
+)
+def test_the_plan_follows_how_common_the_terms_are(db, query, plan):
+    frequencies = {"公司": 0.9, "市场": 0.8, "拟以": 0.01, "自有": 0.02, "资金": 0.3, "回购": 0.1}
+    cache.set(STATS_KEY, (frequencies, 0.001, 1_000_000))
+
+    with transaction.atomic():
+        setting = choose_plan(parse_query(query))
+
+    # Each plan is chosen by turning the other off.
+    assert {"enable_bitmapscan": "the date index", "enable_indexscan": "the GIN bitmap"}[setting] == plan
 
 
 # Stocks -------------------------------------------------------------------------------------------------

@@ -65,26 +65,38 @@ class PostQuerySet(models.QuerySet):
         PostgreSQL matches the posts' search documents through their GIN index. SQLite, the zero-setup
         database, looks for each term in titles, summaries and bodies, post by post.
         """
-        found = self._holding(query)
+        found = self._text_holds(query, stock)
         if stock is not None:
             found |= models.Q(pk__in=Post.stocks.through.objects.filter(stock=stock).values("post_id"))
-            for word in {stock.code, stock.name} - {""}:
-                try:
-                    found |= self._holding(parse_query(f'"{word}"'))
-                except QueryError:  # a name of punctuation only: the stock's own posts suffice
-                    continue
         if codes:
             found |= models.Q(info_code=query.raw) | models.Q(key=query.raw)
         return self.filter(found)
 
-    def _holding(self, query):
+    def text_search(self, query, stock=None):
+        """Posts whose text holds `query` (as `search` has it) or, with `stock`, the stock's code or name.
+
+        One condition PostgreSQL answers from the GIN index alone: a search whose candidates must be
+        few or walked newest first adds a stock's linked posts apart (articles.search), since an OR with
+        them would have every post's document read."""
+        return self.filter(self._text_holds(query, stock))
+
+    def _text_holds(self, query, stock):
+        queries = [query]
+        for word in {stock.code, stock.name} - {""} if stock is not None else ():
+            try:
+                queries.append(parse_query(f'"{word}"'))
+            except QueryError:  # a name of punctuation only: the stock's links suffice
+                continue
         if connections[self.db].vendor == "postgresql":
-            return models.Q(search_document__matches=query.tsquery())
+            return models.Q(search_document__matches=" | ".join(f"({each.tsquery()})" for each in queries))
         found = models.Q()
-        for term in query.terms:
-            holds = models.Q(title__icontains=term.text) | models.Q(summary__icontains=term.text)
-            holds |= models.Q(body__icontains=term.text)
-            found &= ~holds if term.excluded else holds
+        for each in queries:
+            holds_all = models.Q()
+            for term in each.terms:
+                holds = models.Q(title__icontains=term.text) | models.Q(summary__icontains=term.text)
+                holds |= models.Q(body__icontains=term.text)
+                holds_all &= ~holds if term.excluded else holds
+            found |= holds_all
         return found
 
     # How each kind of reader scope narrows posts: listing pages, their feeds and the new-posts notice.

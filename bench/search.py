@@ -35,7 +35,7 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/finews_bench_search"
 GOAL_MS = 50
 
 
-def query_classes(largest_category):
+def query_classes(largest_category, first_day, last_day):
     """The issue's eleven classes: {name: [query-string dicts]}, from the generator's own terms."""
     from articles import generator
 
@@ -53,7 +53,7 @@ def query_classes(largest_category):
         "no hits": [{"q": q} for q in ("不存在的词语", "量子纠缠态", "锑矿 氦气")],
         "over 30% with a filter": [
             {"q": "公司", "category": largest_category},
-            {"q": "市场", "from": "2022-01-01", "to": "2022-06-30"},
+            {"q": "市场", "from": first_day, "to": last_day},
             {"q": "公司", "sort": "new", "category": largest_category},
         ],
     }
@@ -146,13 +146,18 @@ def main():
     import django
 
     django.setup()
-    from django.db.models import Count
+    from django.db.models import Count, Max, Min
+    from django.utils import timezone
 
-    from articles.models import Category
+    from articles.models import Category, Post
     from articles.search_text import parse_query
 
     largest = Category.objects.annotate(size=Count("posts")).order_by("-size").first().slug
-    classes = query_classes(largest)
+    # The middle half of the posts' dates: a date filter that keeps many posts, whatever the size.
+    span = Post.objects.published().aggregate(first=Min("published_at"), last=Max("published_at"))
+    quarter = (span["last"] - span["first"]) / 4
+    first_day, last_day = [timezone.localdate(span["first"] + quarter * n).isoformat() for n in (1, 3)]
+    classes = query_classes(largest, first_day, last_day)
     base = f"http://127.0.0.1:{args.port}"
     gunicorn = [sys.executable, "-m", "gunicorn", "finews.wsgi", "--workers", "1", "--log-level", "warning"]
     server = subprocess.Popen([*gunicorn, "--bind", f"127.0.0.1:{args.port}"], cwd=ROOT, env=env)

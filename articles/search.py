@@ -2,8 +2,9 @@
 
 A query (articles.search_text.parse_query) is matched against each post's search document on
 PostgreSQL (`PostQuerySet.search`), or by substring on SQLite. No search does unbounded work: it looks
-at the newest CAP + 1 matching posts at most (the count shows "1,000+"), ranks those by relevance
-(ts_rank, title and tags first; newer wins ties) or keeps them newest first, and shows PER_PAGE a page.
+at the newest CAP + 1 matching posts at most (the count shows "1,000+"), ranks the newest RANK_WINDOW
+of those by relevance (ts_rank, title and tags first; newer wins ties) or keeps them newest first, and
+shows PER_PAGE a page.
 
 For the newest CAP posts of a common term PostgreSQL walks the date index and checks each post's
 document; for a rare term it reads the GIN index's few matches and sorts them. Its statistics on the
@@ -26,6 +27,8 @@ from .symbols import Market, SymbolError, parse_symbol
 from .validators import EARLIEST_PUBLICATION, LATEST_PUBLICATION
 
 CAP = 1000
+# Relevance orders the newest this many matches (ten pages); older matches follow, newest first.
+RANK_WINDOW = 200
 # Checking a post's search document (reading it from TOAST and decompressing it) costs about this many
 # visits of an ordinary row; the planner does not know it (choose_plan).
 DOCUMENT_COST = 20
@@ -200,22 +203,17 @@ def search(text, filters=Filters(), *, sort="relevance", page=1):
     choose_plan(query)
     rank = sort == "relevance" and connection.vendor == "postgresql"
     newest = filters.apply(Post.objects.published().text_search(query, stock)).order_by("-published_at", "-pk")
-    if stock is None and rank:
-        # Ranked among the newest CAP + 1 matches: the subquery bounds the rows whose documents are read.
-        candidates = Post.objects.filter(pk__in=newest.values("pk")[: CAP + 1])
-        rows = list(candidates.annotate(rank=Rank(query.tsquery())).values_list("pk", "published_at", "rank"))
-    else:
-        rows = list(newest.values_list("pk", "published_at")[: CAP + 1])
-        if stock is not None:
-            # The stock's linked posts apart, each part an index walk of CAP + 1 rows at most.
-            linked = filters.apply(Post.objects.published().filter(stocks=stock)).order_by("-published_at", "-pk")
-            rows = _newest_of(rows, linked.values_list("pk", "published_at")[: CAP + 1])
-            if rank:
-                ranked = Post.objects.filter(pk__in=[pk for pk, _ in rows]).annotate(rank=Rank(query.tsquery()))
-                ranks = dict(ranked.values_list("pk", "rank"))
-                rows = [(pk, published_at, ranks.get(pk, 0)) for pk, published_at in rows]
-    if rank:
-        rows.sort(key=lambda row: (row[2], row[1], row[0]), reverse=True)
+    rows = list(newest.values_list("pk", "published_at")[: CAP + 1])
+    if stock is not None:
+        # The stock's linked posts apart, each part an index walk of CAP + 1 rows at most.
+        linked = filters.apply(Post.objects.published().filter(stocks=stock)).order_by("-published_at", "-pk")
+        rows = _newest_of(rows, linked.values_list("pk", "published_at")[: CAP + 1])
+    if rank and len(rows) > 1:
+        # Ranking reads each document again: the newest RANK_WINDOW matches are ranked, the rest follow.
+        window = [pk for pk, _ in rows[:RANK_WINDOW]]
+        ranked = Post.objects.filter(pk__in=window).annotate(rank=Rank(query.tsquery()))
+        ranks = dict(ranked.values_list("pk", "rank"))
+        rows[:RANK_WINDOW] = sorted(rows[:RANK_WINDOW], key=lambda row: (ranks.get(row[0], 0), row[1]), reverse=True)
     results = Results(query, filters, sort, page, total=min(len(rows), CAP), capped=len(rows) > CAP, stock=stock)
     ids = [row[0] for row in rows[(page - 1) * PER_PAGE : page * PER_PAGE]]
     # A stock's posts may name it other than the query did: 600519 finds 贵州茅台 too, marked as well.

@@ -118,6 +118,7 @@ def explain_both_ways(database_url, tsquery):
             with conn.transaction():
                 if setting:
                     conn.execute(f"SET LOCAL {setting} = off")
+                    conn.execute("SET LOCAL enable_seqscan = off")
                 rows = [row[0] for row in conn.execute(sql, [tsquery])]
             plans[label] = rows
     return plans

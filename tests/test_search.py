@@ -276,9 +276,9 @@ def test_a_very_common_term_is_counted_up_to_the_cap(make_post, django_assert_ma
         post.search_document = post.build_search_document()
     Post.objects.bulk_create(posts)
 
-    # Expect 4 queries: the stock the query might name, the token statistics (then cached), the ranked
-    # candidates, the page's posts.
-    with django_assert_max_num_queries(4):
+    # Expect 5 queries: the stock the query might name, the token statistics (then cached), the
+    # candidates, the ranks of the newest of them, the page's posts.
+    with django_assert_max_num_queries(5):
         results = search("市场")
 
     assert results.capped and results.total == CAP and len(results.hits) == PER_PAGE
@@ -288,9 +288,10 @@ def test_the_results_page_runs_a_fixed_number_of_queries(client, make_post, djan
     for n in range(30):
         make_post(title=f"芯片 {n}")
 
-    # Expect 9: the site state; the transaction's savepoint, its timeout and release; the stock lookup,
-    # the token statistics (then cached) and the plan they choose, the candidates and the page's posts.
-    with django_assert_max_num_queries(9):
+    # Expect 10: the site state; the transaction's savepoint, its timeout and release; the stock lookup,
+    # the token statistics (then cached) and the plan they choose, the candidates, their ranks and the
+    # page's posts.
+    with django_assert_max_num_queries(10):
         response = client.get(SEARCH, {"q": "芯片"})
     assert response.status_code == 200
 

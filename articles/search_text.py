@@ -18,10 +18,12 @@ PostgreSQL keeps positions up to 16,383 and 256 of them per token. A post past e
 token LONG: its words are then matched by their tokens without order (never missed, rarely a false hit).
 """
 
+import array
 import html
 import itertools
 import re
 import struct
+import sys
 import unicodedata
 from dataclasses import dataclass
 
@@ -44,7 +46,9 @@ WEIGHTS = {"A": 3, "B": 2, "C": 1, "D": 0}
 MAX_QUERY_CHARS = 100
 MAX_QUERY_WORDS = 8
 
-ASCII_RUN = re.compile(r"[a-z0-9]+")
+# COPY's binary format is big-endian; array writes the machine's order.
+BIG_ENDIAN_NEEDS_SWAP = sys.byteorder == "little"
+
 MIXED_PARTS = re.compile(r"[a-z]+|[0-9]+")
 # After folding: ASCII letters and digits; other letters and digits (Chinese); anything else separates.
 TOKENS = re.compile(r"(?P<ascii>[a-z0-9]+)|(?P<cjk>[^\W_a-z0-9]+)|(?P<gap>[\W_]+)")
@@ -148,8 +152,10 @@ class SearchDocument:
             entries = list(self._entries())
             parts = [struct.pack("!i", len(entries))]
             for token, positions in entries:
-                parts.append(token.encode() + b"\0")
-                parts.append(struct.pack(f"!H{len(positions)}H", len(positions), *positions))
+                counted = array.array("H", [len(positions), *positions])
+                if BIG_ENDIAN_NEEDS_SWAP:
+                    counted.byteswap()
+                parts.append(token.encode() + b"\0" + counted.tobytes())
             self._binary = b"".join(parts)
         return self._binary
 

@@ -202,8 +202,18 @@ def search(text, filters=Filters(), *, sort="relevance", page=1):
     stock = find_stock(query)
     choose_plan(query)
     rank = sort == "relevance" and connection.vendor == "postgresql"
-    newest = filters.apply(Post.objects.published().text_search(query, stock)).order_by("-published_at", "-pk")
-    rows = list(newest.values_list("pk", "published_at")[: CAP + 1])
+    postgresql = connection.vendor == "postgresql"
+    # On PostgreSQL the candidates come from the GIN index alone (tokens in any order), and only they are
+    # confirmed against the documents' positions: CAP + 1 documents read at most, however common the words.
+    loose = postgresql and not (query.loose_is_exact and stock is None)
+    posts = filters.apply(Post.objects.published().text_search(query, stock, loose=loose))
+    rows = list(posts.order_by("-published_at", "-pk").values_list("pk", "published_at")[: CAP + 1])
+    # Past CAP candidates there are more matches than the count shows, whatever confirming removes.
+    more = len(rows) > CAP
+    if loose:
+        confirmed = Post.objects.filter(pk__in=[pk for pk, _ in rows]).text_search(query, stock)
+        kept = set(confirmed.values_list("pk", flat=True))
+        rows = [row for row in rows if row[0] in kept]
     if stock is not None:
         # The stock's linked posts apart, each part an index walk of CAP + 1 rows at most.
         linked = filters.apply(Post.objects.published().filter(stocks=stock)).order_by("-published_at", "-pk")
@@ -214,7 +224,8 @@ def search(text, filters=Filters(), *, sort="relevance", page=1):
         ranked = Post.objects.filter(pk__in=window).annotate(rank=Rank(query.tsquery()))
         ranks = dict(ranked.values_list("pk", "rank"))
         rows[:RANK_WINDOW] = sorted(rows[:RANK_WINDOW], key=lambda row: (ranks.get(row[0], 0), row[1]), reverse=True)
-    results = Results(query, filters, sort, page, total=min(len(rows), CAP), capped=len(rows) > CAP, stock=stock)
+    capped = more or len(rows) > CAP
+    results = Results(query, filters, sort, page, total=min(len(rows), CAP), capped=capped, stock=stock)
     ids = [row[0] for row in rows[(page - 1) * PER_PAGE : page * PER_PAGE]]
     # A stock's posts may name it other than the query did: 600519 finds 贵州茅台 too, marked as well.
     words = [*query.words, *((stock.code, stock.name) if stock else ())]
@@ -270,10 +281,10 @@ def choose_plan(query):
     give each term's share of posts."""
     if connection.vendor != "postgresql" or not connection.in_atomic_block or not (stats := token_frequencies()):
         return None
+    # The candidates' condition (tokens in any order) needs no document read on the bitmap's side.
     share, rows = estimated_share(query, stats), stats[2]
-    phrase = any(len(term.steps()) > 1 for term in query.included)
     walk = min(rows, (CAP + 1) / max(share, 1e-9)) * DOCUMENT_COST
-    bitmap = share * rows * (1 + (DOCUMENT_COST if phrase else 0))
+    bitmap = share * rows
     # Turning off the other plan, and reading the whole table (every document), leaves PostgreSQL this one.
     setting = "enable_indexscan" if bitmap < walk else "enable_bitmapscan"
     with connection.cursor() as cursor:

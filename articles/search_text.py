@@ -275,11 +275,22 @@ class Query:
     def excluded(self):
         return [term for term in self.terms if term.excluded]
 
-    def tsquery(self):
-        """The whole query as tsquery text: every included term, and none of the excluded ones."""
+    def tsquery(self, *, loose=False):
+        """The whole query as tsquery text: every included term, and none of the excluded ones.
+
+        `loose`: every token of the included terms, in any order, exclusions aside: a superset of the
+        matches that the GIN index answers alone, without reading a document to check positions.
+        """
+        if loose:
+            return " & ".join(f"({term.tsquery(ordered=False)})" for term in self.included)
         parts = [term.match() for term in self.included]
         parts += [f"!{term.match()}" for term in self.excluded]
         return " & ".join(parts)
+
+    @property
+    def loose_is_exact(self):
+        """Whether the loose tsquery finds just the matches: no phrases, no exclusions."""
+        return not self.excluded and all(len(term.steps()) == 1 for term in self.included)
 
     @property
     def words(self):

@@ -122,10 +122,17 @@ def corpus(db):
 def test_search_finds_exactly_what_a_substring_scan_finds(corpus):
     assert len(QUERIES) >= 30
     hits = {}
+    newest = list(Post.objects.published().order_by("-published_at", "-pk").values_list("pk", flat=True))
     for query in QUERIES:
         expected = scan(corpus, query)
         assert found(query) == expected, query
         hits[query] = len(expected)
+        # The results page's path (candidates by token, then confirmed) finds the same, newest first.
+        with transaction.atomic():
+            results = search(query, sort="new")
+        if results.stock is None:
+            assert results.total == len(expected), query
+            assert [hit.post.pk for hit in results.hits] == [pk for pk in newest if pk in expected][:PER_PAGE], query
     # The corpus exercises every class: common terms, rare ones, stocks, and queries without hits.
     assert hits["公司"] > 100 and hits["的"] > 200
     assert {rare: hits[rare] >= 1 for rare in generator.RARE_TERMS} == dict.fromkeys(generator.RARE_TERMS, True)

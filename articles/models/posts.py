@@ -72,15 +72,17 @@ class PostQuerySet(models.QuerySet):
             found |= models.Q(info_code=query.raw) | models.Q(key=query.raw)
         return self.filter(found)
 
-    def text_search(self, query, stock=None):
+    def text_search(self, query, stock=None, loose=False):
         """Posts whose text holds `query` (as `search` has it) or, with `stock`, the stock's code or name.
 
-        One condition PostgreSQL answers from the GIN index alone: a search whose candidates must be
-        few or walked newest first adds a stock's linked posts apart (articles.search), since an OR with
-        them would have every post's document read."""
-        return self.filter(self._text_holds(query, stock))
+        One condition on the GIN index: a search whose candidates must be few or walked newest first
+        adds a stock's linked posts apart (articles.search), since an OR with them would have every
+        post's document read. `loose` (PostgreSQL): every token of each word in any order, exclusions
+        aside, which the index answers without reading documents; the caller confirms the few it keeps.
+        """
+        return self.filter(self._text_holds(query, stock, loose))
 
-    def _text_holds(self, query, stock):
+    def _text_holds(self, query, stock, loose=False):
         queries = [query]
         for word in {stock.code, stock.name} - {""} if stock is not None else ():
             try:
@@ -88,7 +90,8 @@ class PostQuerySet(models.QuerySet):
             except QueryError:  # a name of punctuation only: the stock's links suffice
                 continue
         if connections[self.db].vendor == "postgresql":
-            return models.Q(search_document__matches=" | ".join(f"({each.tsquery()})" for each in queries))
+            tsquery = " | ".join(f"({each.tsquery(loose=loose)})" for each in queries)
+            return models.Q(search_document__matches=tsquery)
         found = models.Q()
         for each in queries:
             holds_all = models.Q()

@@ -64,7 +64,7 @@ def parse_args():
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
     parser.add_argument("--posts", type=int, default=1_000_000, help="posts to load (default 1,000,000)")
     parser.add_argument("--reseed", action="store_true", help="empty the database's posts and load them again")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8203)), help="gunicorn's port")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8205)), help="gunicorn's port")
     parser.add_argument("--rounds", type=int, default=10, help="requests per query (default 10)")
     parser.add_argument("--skip-reindex", action="store_true", help="do not time building the index")
     return parser.parse_args()

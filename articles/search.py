@@ -200,12 +200,14 @@ def search(text, filters=Filters(), *, sort="relevance", page=1):
     if not 1 <= page <= MAX_PAGE:
         raise SearchError(f"页码须在 1 到 {MAX_PAGE} 之间；要看更早的结果，请加上日期范围。")
     stock = find_stock(query)
-    choose_plan(query)
+    plan = choose_plan(query)
     rank = sort == "relevance" and connection.vendor == "postgresql"
     postgresql = connection.vendor == "postgresql"
-    # On PostgreSQL the candidates come from the GIN index alone (tokens in any order), and only they are
-    # confirmed against the documents' positions: CAP + 1 documents read at most, however common the words.
-    loose = postgresql and not (query.loose_is_exact and stock is None)
+    # Unless walking the date index (which reads each document it passes anyway), the candidates come
+    # from the GIN index alone (tokens in any order), and only they are confirmed against the documents'
+    # positions: CAP + 1 documents read at most, however many posts hold the tokens.
+    walking = plan == "enable_bitmapscan"
+    loose = postgresql and not walking and not (query.loose_is_exact and stock is None)
     posts = filters.apply(Post.objects.published().text_search(query, stock, loose=loose))
     rows = list(posts.order_by("-published_at", "-pk").values_list("pk", "published_at")[: CAP + 1])
     # Past CAP candidates there are more matches than the count shows, whatever confirming removes.

@@ -10,7 +10,7 @@ export HOST PORT
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} DEBUG=0 SECURE_SSL_REDIRECT=0 \
 	SITE_URL=http://127.0.0.1:8000 PYTHON=$(PY)
 
-.PHONY: venv dev-tools run dev worker test lint fuzz check-run audit bench-import bench-web bench-soak bench-admin serve-production cluster clean
+.PHONY: venv dev-tools run dev worker test lint fuzz check-run audit bench-import bench-web bench-soak bench-search bench-admin serve-production cluster clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,10 @@ bench-web: dev-tools
 ## bench-soak: 10 minutes at saturation on the bench-web database, a mix of pages with cold articles: failures, worker memory, connections
 bench-soak: dev-tools
 	$(PY) bench/soak.py $(BENCH_ARGS)
+
+## bench-search: load 1,000,000 posts into a dedicated database, time the search page's eleven query classes over HTTP
+bench-search: dev-tools
+	$(PY) bench/search.py $(BENCH_ARGS)
 
 ## bench-admin: load 1,000,000 posts into a dedicated database, time the post changelist, filters, search, autocompletes
 bench-admin: dev-tools

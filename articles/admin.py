@@ -8,7 +8,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections, router, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -28,6 +28,7 @@ from .history import PostHistoryContextHelper, chart_label, record_version
 from .importer.body import find_mentions
 from .models import APIKey, Category, ImportRun, Market, OriginalFile, PinnedPost, Post, Source, Stock, StockChart
 from .models.imports import OUTCOME_LABELS
+from .search_text import QueryError, parse_query
 from .symbols import SymbolError
 
 
@@ -141,8 +142,9 @@ class PostAdmin(SimpleHistoryAdmin):
         "preview_link",
     ]
     list_select_related = ["category", "source"]
-    # Exact, not "=" (iexact): the unique indexes answer exact matches; codes are pasted, not typed.
+    # The reader's search index (get_search_results); info codes and keys exactly, as they are pasted.
     search_fields = ["title", "info_code__exact", "key__exact"]
+    search_help_text = "搜索标题、摘要、正文、标签和股票中的字词，或输入完整的资讯编号、导入键。"
     # Not date_hierarchy: its year/month lists are a DISTINCT over every matching post (seconds at a
     # million); these ranges cost nothing.
     list_filter = [
@@ -390,6 +392,18 @@ class PostAdmin(SimpleHistoryAdmin):
         charts = [chart_label(chart) for chart in version.charts]
         return super().history_form_view(request, object_id, version_id, {**(extra_context or {}), "charts": charts})
 
+    def get_search_results(self, request, queryset, search_term):
+        """Posts holding every word of `search_term` in the search index the reader's search uses (title,
+        summary, body, tags, stocks; `"phrases"` and `-words` too), or whose info code or key it is."""
+        text = search_term.strip()
+        if not text:
+            return queryset, False
+        try:
+            query = parse_query(text)
+        except QueryError:  # no words to look for, only perhaps a code
+            return queryset.filter(Q(info_code=text) | Q(key=text)), False
+        return queryset.search(query, codes=True), False
+
     def get_historical_record_context_helper(self, request, historical_record):
         return PostHistoryContextHelper(self.model, historical_record)
 
@@ -411,6 +425,8 @@ class PostAdmin(SimpleHistoryAdmin):
         if form.restoring is not None:
             form.restoring.restore_charts(post)
         post.sync_stocks(mentioned=find_mentions(post.body))
+        # Search finds a post by its tags and stocks too, saved only now.
+        post.refresh_search_document()
         record_version(post, created=not change)
 
     @admin.action(description="发布所选文章（按设定时间，将来的时间即定时）", permissions=["publish"])

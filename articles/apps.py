@@ -12,9 +12,10 @@ class ArticlesConfig(AppConfig):
     def ready(self):
         # Bookkeeping only: the tag and chart snapshot of history records made outside the admin, and
         # queueing a post's image jobs once its save or deletion commits.
-        from . import freshness, history, tasks
+        from . import freshness, history, search_text, tasks
         from .models import Post
 
+        search_text.register_adapters()
         pre_delete.connect(history.keep_snapshot_for_deletion, sender=Post)
         pre_create_historical_record.connect(history.fill_snapshot, sender=Post.history.model)
         post_save.connect(tasks.queue_images_after_save, sender=Post)

@@ -9,9 +9,11 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.cache import cache
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.utils.encoding import escape_uri_path
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
+from django.utils.http import urlencode
 
 from . import freshness
 from .reading import (
@@ -25,6 +27,7 @@ from .reading import (
     site_state,
     site_url,
 )
+from .search import Filters, QueryError, SearchError, parse_query, search
 
 FEED_TYPES = {"rss": Rss201rev2Feed, "atom": Atom1Feed}
 ITEMS = 30
@@ -96,6 +99,47 @@ class PostFeed(Feed):
 
 
 FEEDS = {name: PostFeed(feed_type) for name, feed_type in FEED_TYPES.items()}
+
+
+class SearchFeed(PostFeed):
+    """The newest posts a search finds, for readers who follow a term: the object is (query text, filters)."""
+
+    def get_object(self, request):
+        return request.GET.get("q", ""), Filters.from_params(request.GET)
+
+    def items(self, about):
+        text, filters = about
+        return [hit.post for hit in search(text, filters, sort="new").hits]
+
+    def title(self, about):
+        return f"搜索「{' '.join(about[0].split())}」 - {settings.SITE_NAME}"
+
+    def description(self, about):
+        return f"{settings.SITE_NAME}中含有「{' '.join(about[0].split())}」的最新文章。"
+
+    subtitle = description
+
+    def link(self, about):
+        return absolute_url(f"{site_url('articles:search')}?{urlencode({'q': about[0], **about[1].params()})}")
+
+    def item_categories(self, post):
+        return [post.category.name]
+
+
+SEARCH_FEED = SearchFeed(Atom1Feed)
+
+
+@reader_page("feed")
+def search_feed(request):
+    """An Atom feed of a search (`/search/atom.xml?q=…`, with the search page's filters): its newest posts.
+    A query or filter the search cannot use is a 400."""
+    try:
+        parse_query(request.GET.get("q", ""))
+        Filters.from_params(request.GET)
+    except (QueryError, SearchError) as error:
+        return render(request, "400.html", {"message": str(error)}, status=400)
+    response = SEARCH_FEED(request)
+    return set_last_modified(response, site_state(request).last_change)
 
 
 @reader_page("feed")

@@ -57,6 +57,8 @@ urlpatterns = [
     path("tag/<str:slug>/", views.listing, {"scope": "tag"}, name="tag_detail"),
     path("stock/<int:market>.<str:code>/", views.listing, {"scope": "stock"}, name="stock_detail"),
     path("search/", views.search, name="search"),
+    path("search/atom.xml", feeds.search_feed, name="search_feed"),
+    path("opensearch.xml", views.opensearch, name="opensearch"),
     path("api/new-posts", views.new_posts, name="new_posts"),
     path("api/views/<int:pk>", views.count_view, name="count_view"),
     # Feeds: /rss.xml, /atom.xml and the same under each listing.

@@ -49,11 +49,12 @@ from .reading import (
     site_url,
 )
 from .routing import replica_reads
+from .search import Filters, QueryError, SearchError
+from .search import search as run_search
 
 INFO_CODE = re.compile(r"[A-Za-z0-9]{1,40}")
 RELATED_COUNT = 6
-SEARCH_WORDS = 5
-SEARCH_TIMEOUT_MS = 500
+SEARCH_TIMEOUT_MS = 2000
 # The new-posts notice counts up to this many; beyond it says "99+".
 NEW_POSTS_CAP = 99
 
@@ -200,38 +201,57 @@ def legacy_category(request, slug):
 
 @reader_page("listing")
 def search(request):
-    """Posts whose titles hold every word typed, newest first.
-
-    On PostgreSQL a trigram index serves words of three characters or more; a rare shorter word
-    can only be looked for post by post, so the search gets SEARCH_TIMEOUT_MS and, past it, asks
-    for a more specific word instead of tying up the database.
+    """Search results for `q` (articles.search): the posts holding every word, by relevance or newest
+    (`sort=new`), 20 a page (`page`), narrowed by `category`, `source`, `tag`, `from` and `to`; a stock the
+    query names comes first. A bad filter or page is a 400; a query that cannot be searched for is
+    explained on the page. Every search is bounded; SEARCH_TIMEOUT_MS only guards against the unforeseen.
     """
     depends_on(request, freshness.SITE)
-    words = request.GET.get("q", "").split()[:SEARCH_WORDS]
-    if not words:
-        return render(request, "articles/search.html", {"heading": "搜索"})
-    posts = scoped_posts()
-    for word in words:
-        posts = posts.filter(title__icontains=word)
-    query = " ".join(words)
-    context = {"query": query, "heading": f"搜索：{query}", "kind": "搜索"}
-    # The timeout holds for a transaction on the database the search reads, a replica's included.
-    database = router.db_for_read(Post)
+    text = request.GET.get("q", "")
+    context = {"query": " ".join(text.split()), "categories": site_state(request).categories}
+    if not context["query"]:
+        return render(request, "articles/search.html", context)
     try:
-        with transaction.atomic(using=database):
-            if connections[database].vendor == "postgresql":
-                with connections[database].cursor() as cursor:
-                    cursor.execute("SET LOCAL statement_timeout = %s", [SEARCH_TIMEOUT_MS])
-            return render_listing(
-                request,
-                posts,
-                template="articles/search.html",
-                query_prefix=f"{urlencode({'q': query})}&",
-                description=f"标题含有「{query}」的财经资讯。",
-                **context,
-            )
+        filters = Filters.from_params(request.GET)
+        sort = request.GET.get("sort") or "relevance"
+        page = request.GET.get("page", "1")
+        if not page.isdigit():
+            raise SearchError("页码须为数字。")
+        results = bounded(lambda: run_search(text, filters, sort=sort, page=int(page)))
+    except SearchError as error:
+        return render(request, "400.html", {"message": str(error)}, status=400)
+    except QueryError as error:
+        return render(request, "articles/search.html", {**context, "problem": str(error)})
     except OperationalError:
         return render(request, "articles/search.html", {**context, "too_slow": True})
+    links = {"q": context["query"], **filters.params()}
+    context.update(
+        results=results,
+        filters=filters,
+        kept=urlencode(links),
+        without_source=urlencode({name: value for name, value in links.items() if name != "source"}),
+        without_tag=urlencode({name: value for name, value in links.items() if name != "tag"}),
+        sorted_kept=urlencode({**links, "sort": sort} if sort != "relevance" else links),
+        feed=f"{site_url('articles:search_feed')}?{urlencode(links)}",
+    )
+    return render(request, "articles/search.html", context)
+
+
+def bounded(run):
+    """`run()` in a transaction on the database searches read (a replica's included) that PostgreSQL stops
+    after SEARCH_TIMEOUT_MS (an OperationalError)."""
+    database = router.db_for_read(Post)
+    with transaction.atomic(using=database):
+        if connections[database].vendor == "postgresql":
+            with connections[database].cursor() as cursor:
+                cursor.execute("SET LOCAL statement_timeout = %s", [SEARCH_TIMEOUT_MS])
+        return run()
+
+
+@reader_page("robots")
+def opensearch(request):
+    """The OpenSearch description that lets browsers add the site's search as a search engine."""
+    return render(request, "articles/opensearch.xml", content_type="application/opensearchdescription+xml")
 
 
 def article_links(post, stock_ids, tag_ids):

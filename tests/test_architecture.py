@@ -17,6 +17,7 @@ ABOVE_MODELS = [
     "articles.sitemaps",
     "articles.urls",
     "articles.reading",
+    "articles.search",
     "articles.pagination",
     "articles.templatetags",
     "articles.context_processors",

@@ -33,8 +33,8 @@ def candidates(directory):
 
 
 def write_with_the_orm(candidates):
-    """The same posts written the plain way: bulk_create, and simple-history's bulk_history_create with the
-    tag and chart snapshot articles.history takes of a saved post."""
+    """The same posts written the plain way: bulk_create, the search document as the admin writes it, and
+    simple-history's bulk_history_create with the tag and chart snapshot articles.history takes of a saved post."""
     lookups = Lookups()
     lookups.prepare([candidate.post for candidate in candidates])
     posts = []
@@ -74,6 +74,8 @@ def write_with_the_orm(candidates):
         for candidate, post in pairs
     )
     for post in posts:
+        # Saved with its tags and stocks: the search document as a save in the admin writes it.
+        post.refresh_search_document()
         Post.history.bulk_history_create(
             [post], default_change_reason="import", default_date=NOW, custom_historical_attrs=snapshot(post)
         )

@@ -414,7 +414,7 @@ def test_breaking_news_that_runs_out_leaves_the_cached_pages_with_no_save(client
 
 
 def test_a_pin_that_runs_out_leaves_the_home_page_with_no_save(client, warm):
-    first, other = warm
+    _, other = warm
     other.pinned_to, other.pinned_until = Post.Pin.HOME, timezone.now() + datetime.timedelta(minutes=10)
     other.save()
     assert 'class="headlines' in get(client, "/").content.decode()
@@ -425,7 +425,7 @@ def test_a_pin_that_runs_out_leaves_the_home_page_with_no_save(client, warm):
 
 
 def test_a_flush_that_changes_the_ranking_makes_the_pages_showing_it_again(client, warm):
-    first, other = warm
+    _, other = warm
     popularity.update_ranking()
     assert cached(client, "/") is False  # the first ranking is a change
     get(client, "/")

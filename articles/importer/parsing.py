@@ -48,11 +48,19 @@ class ParsedPost:
     charts: list[Chart] = field(default_factory=list)
     mentions: list[tuple[int, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Built where the post is parsed (the parse workers), being the costly part of writing it.
+    search_document: object = field(default=None, compare=False, repr=False)
 
     @property
     def stocks(self):
         """Every `(market, code)` the post charts or mentions, in order of appearance."""
         return list(dict.fromkeys([(chart.market, chart.code) for chart in self.charts] + self.mentions))
+
+    def build_search_document(self):
+        """Build the post's search document (Post.search_document_for); returns the post."""
+        codes = [code for _, code in self.stocks]
+        self.search_document = Post.search_document_for(self.title, self.summary, self.body, self.tags, codes)
+        return self
 
 
 def decode(data):
@@ -157,7 +165,7 @@ def parse_post(text, file_id):
         warnings=warnings,
     )
     _check_lengths(post)
-    return post
+    return post.build_search_document()
 
 
 def _routable(slug, warnings):

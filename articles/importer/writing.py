@@ -298,6 +298,7 @@ def _create(candidates, lookups, now, *, check_slugs, reason):
             "updated_at": now,
             "imported_at": now,
             "body_digest": candidate.digest,
+            "search_document": _search_document(candidate.post),
             **_imported_values(candidate.post, lookups),
         }
         for pk, candidate in zip(ids, candidates, strict=True)
@@ -325,6 +326,13 @@ def _scopes(post, lookups):
 
 def _imported_values(post, lookups):
     return Post.imported_values(post, category_id=lookups.category(post), source_id=lookups.source(post))
+
+
+def _search_document(post):
+    """The post's search document, built by its parse worker (a post made in code may come without)."""
+    if post.search_document is None:
+        post.build_search_document()
+    return post.search_document
 
 
 def _slug(post, *, check):
@@ -426,6 +434,7 @@ def _update(pairs, lookups, now, reason):
             for name, value in values.items():
                 setattr(post, name, value)
             post.imported_at = post.updated_at = now
+            post.search_document = _search_document(candidate.post)
             changed.append((candidate, post, related["charts"] != stored[post.pk]["charts"]))
         else:
             same.append((candidate, post))
@@ -469,7 +478,9 @@ def _write_changed(changed, lookups, now, reason):
     posts = [post for _, post, _ in changed]
     for candidate, post in zip(candidates, posts, strict=True):
         post.body_digest = candidate.digest
-    Post.objects.bulk_update(posts, [*Post.IMPORTED_FIELDS, "imported_at", "updated_at", "body_digest"])
+    Post.objects.bulk_update(
+        posts, [*Post.IMPORTED_FIELDS, "imported_at", "updated_at", "body_digest", "search_document"]
+    )
     rows = [instance_values(post) for post in posts]
     _insert_history(candidates, rows, "~", now, reason)
     queue_imported(rows)

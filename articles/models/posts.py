@@ -4,7 +4,7 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.template.loader import render_to_string
@@ -19,6 +19,7 @@ from taggit.models import TaggedItemBase
 
 from articles import images
 from articles.history import PostSnapshotHistory, record_version
+from articles.search_text import QueryError, SearchDocumentField, document, html_text, parse_query
 from articles.slugs import pinyin_slug, unique_slug
 from articles.stories import body_digest
 from articles.symbols import SymbolError, normalize_code
@@ -83,6 +84,51 @@ class PostQuerySet(models.QuerySet):
     def breaking(self):
         """Live posts flagged as breaking news whose flag has not ended, newest first."""
         return self.published().filter(breaking_until__gt=timezone.now()).order_by("-published_at", "-pk")
+
+    def search(self, query, stock=None, codes=False):
+        """Posts holding every included term of `query` (a parsed articles.search_text.Query) and none of its
+        excluded ones; with `stock`, also every post that charts or mentions it or names its code or name;
+        with `codes`, also the post whose info code or import key the query is (the admin's search).
+
+        PostgreSQL matches the posts' search documents through their GIN index. SQLite, the zero-setup
+        database, looks for each term in titles, summaries and bodies, post by post.
+        """
+        found = self._text_holds(query, stock)
+        if stock is not None:
+            found |= models.Q(pk__in=Post.stocks.through.objects.filter(stock=stock).values("post_id"))
+        if codes:
+            found |= models.Q(info_code=query.raw) | models.Q(key=query.raw)
+        return self.filter(found)
+
+    def text_search(self, query, stock=None, loose=False):
+        """Posts whose text holds `query` (as `search` has it) or, with `stock`, the stock's code or name.
+
+        One condition on the GIN index: a search whose candidates must be few or walked newest first
+        adds a stock's linked posts apart (articles.search), since an OR with them would have every
+        post's document read. `loose` (PostgreSQL): every token of each word in any order, exclusions
+        aside, which the index answers without reading documents; the caller confirms the few it keeps.
+        """
+        return self.filter(self._text_holds(query, stock, loose))
+
+    def _text_holds(self, query, stock, loose=False):
+        queries = [query]
+        for word in {stock.code, stock.name} - {""} if stock is not None else ():
+            try:
+                queries.append(parse_query(f'"{word}"'))
+            except QueryError:  # a name of punctuation only: the stock's links suffice
+                continue
+        if connections[self.db].vendor == "postgresql":
+            tsquery = " | ".join(f"({each.tsquery(loose=loose)})" for each in queries)
+            return models.Q(search_document__matches=tsquery)
+        found = models.Q()
+        for each in queries:
+            holds_all = models.Q()
+            for term in each.terms:
+                holds = models.Q(title__icontains=term.text) | models.Q(summary__icontains=term.text)
+                holds |= models.Q(body__icontains=term.text)
+                holds_all &= ~holds if term.excluded else holds
+            found |= holds_all
+        return found
 
     # How each kind of reader scope narrows posts: listing pages, their feeds and the new-posts notice.
     SCOPE_LOOKUPS = {"category": "category", "source": "source", "tag": "tagged_items__tag", "stock": "stocks"}
@@ -184,6 +230,16 @@ class PostQuerySet(models.QuerySet):
             record_version(post)
             count += 1
         return count
+
+
+# Saving any of these writes the search document again.
+SEARCHED_FIELDS = {"title", "summary", "body"}
+
+
+class PostManager(models.Manager.from_queryset(PostQuerySet)):
+    def get_queryset(self):
+        # The search document is as large as the body and only PostgreSQL reads it: never load it.
+        return super().get_queryset().defer("search_document")
 
 
 class Post(models.Model):
@@ -303,13 +359,18 @@ class Post(models.Model):
     corrected_at = models.DateTimeField("更正时间", null=True, blank=True, editable=False)
     # Written in batches by articles.popularity.flush_views, never by a save.
     view_count = models.PositiveBigIntegerField("阅读数", default=0, editable=False)
+    # What search finds the post by (articles.search_text): its title, summary, tags, stocks and body text.
+    # Written with the post by save(), refresh_search_document() (after tags or stocks change) and the
+    # importer; `manage.py rebuild_search` writes every post's again.
+    search_document = SearchDocumentField("搜索索引", null=True, blank=True, editable=False)
 
-    objects = PostQuerySet.as_manager()
+    objects = PostManager()
     # image_files describes files, not the post: reverting a version must not bring back an old record.
     # The twin link and the body's digest are the importer's bookkeeping, and view_count is the readers':
-    # none is an edit to the post, and a revert must not bring back an old value.
+    # none is an edit to the post, and a revert must not bring back an old value. The search document
+    # follows from the fields that are recorded.
     history = HistoricalRecords(
-        excluded_fields=["updated_at", "image_files", "twin_of", "body_digest", "view_count"],
+        excluded_fields=["updated_at", "image_files", "twin_of", "body_digest", "view_count", "search_document"],
         bases=[PostSnapshotHistory],
     )
     # What a reader sees change on a live post: an edit to these shows "更新于" (content_updated_at).
@@ -395,6 +456,11 @@ class Post(models.Model):
         self.body_digest = body_digest(self.body)
         if not self.slug:
             self.slug = unique_slug(Post, self.slug_base(), exclude_pk=self.pk)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or not SEARCHED_FIELDS.isdisjoint(update_fields):
+            self.search_document = self.build_search_document(*self.search_related())
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "search_document"}
         if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
             # image_files and view_count belong to their jobs, which may have written them since this
             # instance was loaded: writing back stale values would lose what the jobs recorded.
@@ -464,6 +530,37 @@ class Post(models.Model):
                 self.corrected_at = self.content_updated_at
                 changed.append("corrected_at")
         return changed
+
+    @staticmethod
+    def search_document_for(title, summary, body, tag_names=(), stock_codes=()):
+        """The search document of a post's texts, tags and stock codes: title and tags weigh most, then the
+        summary and codes, then the body (its text, tags stripped). The importer's parse workers build it
+        with this too. Stock names are left to the stocks' links (PostQuerySet.search), which a renamed
+        stock keeps current."""
+        tags = " ".join(sorted(tag_names, key=str.casefold))
+        codes = " ".join(sorted(stock_codes))
+        return document((title, "A"), (tags, "A"), (summary, "B"), (codes, "B"), (html_text(body), "D"))
+
+    def build_search_document(self, tag_names=(), stock_codes=()):
+        return self.search_document_for(self.title, self.summary, self.body, tag_names, stock_codes)
+
+    def search_related(self):
+        """(tag names, stock codes) of a saved post, for its search document: one query."""
+        if self.pk is None or self._state.adding:
+            return (), ()
+        kind = models.Value("tag", output_field=models.CharField())
+        tags = TaggedPost.objects.filter(content_object=self.pk).values_list(kind, "tag__name")
+        kind = models.Value("stock", output_field=models.CharField())
+        stocks = Stock.objects.filter(posts=self.pk).values_list(kind, "code")
+        found = {"tag": [], "stock": []}
+        for row_kind, name in tags.union(stocks, all=True):
+            found[row_kind].append(name)
+        return found["tag"], found["stock"]
+
+    def refresh_search_document(self):
+        """Write the post's search document again, e.g. once its tags and stocks are saved."""
+        self.search_document = self.build_search_document(*self.search_related())
+        Post.objects.filter(pk=self.pk).update(search_document=self.search_document)
 
     def slug_base(self):
         """What a new post's slug is made from (Post.slug_base_for)."""

@@ -1,0 +1,377 @@
+"""Searching published posts: what the search page, its feed, the admin and the API share.
+
+A query (articles.search_text.parse_query) is matched against each post's search document on
+PostgreSQL (`PostQuerySet.search`), or by substring on SQLite. No search does unbounded work: it looks
+at the newest CAP + 1 matching posts at most (the count shows "1,000+"), ranks the newest RANK_WINDOW
+of those by relevance (ts_rank, title and tags first; newer wins ties) or keeps them newest first, and
+shows PER_PAGE a page.
+
+For the newest CAP posts of a common term PostgreSQL walks the date index and checks each post's
+document; for a rare term it reads the GIN index's few matches and sorts them. Its statistics on the
+search column tell it which term is which (the migration raises their sample to 1,000 tokens).
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import F, FloatField, Func, Q, TextField, Value
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from .models import Post, Stock, StockChart
+from .search_text import QueryError, fold, html_text, parse_query
+from .symbols import Market, SymbolError, parse_symbol
+from .validators import EARLIEST_PUBLICATION, LATEST_PUBLICATION
+
+CAP = 1000
+# Relevance orders the newest this many matches (ten pages); older matches follow, newest first.
+RANK_WINDOW = 200
+# Checking a post's search document (reading it from TOAST and decompressing it) costs about this many
+# visits of an ordinary row; the planner does not know it (choose_plan).
+DOCUMENT_COST = 20
+STATS_KEY = "articles:search-token-stats"
+STATS_SECONDS = 600
+PER_PAGE = 20
+MAX_PAGE = CAP // PER_PAGE
+SNIPPET_CHARS = 80
+SORTS = ("relevance", "new")
+
+__all__ = ["QueryError", "SearchError", "parse_query", "search"]
+
+
+class SearchError(ValueError):
+    """A filter, sort or page the search cannot use; the message says which, for the reader (a 400)."""
+
+
+class TsQuery(Func):
+    template = "(%(expressions)s)::tsquery"
+    output_field = TextField()
+
+
+class Rank(Func):
+    """ts_rank of the post's document for the tsquery text, divided by 1 + log(length) so that long
+    bodies do not outrank a title."""
+
+    template = "ts_rank(%(expressions)s, 1)"
+    output_field = FloatField()
+
+    def __init__(self, tsquery):
+        super().__init__(F("search_document"), TsQuery(Value(tsquery)))
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a search is narrowed to: slugs of a category, source and tag, and a date range (Beijing days)."""
+
+    category: str = ""
+    source: str = ""
+    tag: str = ""
+    start: datetime.date | None = None
+    end: datetime.date | None = None
+
+    @classmethod
+    def from_params(cls, params):
+        """The filters of a query string; SearchError for a date that does not parse or is out of range."""
+        start, end = _day(params.get("from", ""), "起始日期"), _day(params.get("to", ""), "截止日期")
+        if start and end and start > end:
+            raise SearchError("起始日期不能晚于截止日期。")
+        return cls(
+            category=params.get("category", "").strip(),
+            source=params.get("source", "").strip(),
+            tag=params.get("tag", "").strip(),
+            start=start,
+            end=end,
+        )
+
+    def apply(self, posts):
+        if self.category:
+            posts = posts.filter(category__slug=self.category)
+        if self.source:
+            posts = posts.filter(source__slug=self.source)
+        if self.tag:
+            posts = posts.filter(tagged_items__tag__slug=self.tag)
+        if self.start:
+            posts = posts.filter(published_at__gte=_midnight(self.start))
+        if self.end:
+            posts = posts.filter(published_at__lt=_midnight(self.end + datetime.timedelta(days=1)))
+        return posts
+
+    def params(self):
+        """The filters as query-string pairs, for links that keep them."""
+        pairs = {"category": self.category, "source": self.source, "tag": self.tag}
+        pairs["from"] = self.start.isoformat() if self.start else ""
+        pairs["to"] = self.end.isoformat() if self.end else ""
+        return {name: value for name, value in pairs.items() if value}
+
+
+def _day(text, label):
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        day = datetime.date.fromisoformat(text)
+    except ValueError:
+        raise SearchError(f"{label}须写作 年-月-日，例如 2022-05-01。") from None
+    if not EARLIEST_PUBLICATION.year <= day.year < LATEST_PUBLICATION.year:
+        raise SearchError(f"{label}须在 {EARLIEST_PUBLICATION.year} 年至 {LATEST_PUBLICATION.year - 1} 年之间。")
+    return day
+
+
+def _midnight(day):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+
+
+def find_stock(query):
+    """The stock a one-word query names by its code (`600519`, `sh600519`, `00020`, `00020.HK`, `AAPL`) or its
+    name (`贵州茅台`), or None. One query at most."""
+    if len(query.terms) != 1 or query.excluded:
+        return None
+    name = query.raw.strip('"')
+    text = fold(name)
+    names = Q(name__iexact=name)
+    try:
+        symbol = parse_symbol(text)
+    except SymbolError:
+        symbol = None
+    if symbol is not None and symbol.market is not None:
+        names |= Q(market=symbol.market, code=symbol.code)
+    elif symbol is not None:
+        names |= Q(code=symbol.code)
+    if text.isdigit() and len(text) <= 5:  # a bare Hong Kong code: 00020, 700
+        names |= Q(market=Market.HONG_KONG, code=text.zfill(5))
+    return Stock.objects.filter(names).order_by("market", "code").first()
+
+
+def matching_posts(query, stock=None):
+    """Published posts that hold every included term of `query` (a parsed Query) and none of its excluded ones;
+    with `stock`, also those that chart or mention it. Unordered: the queryset the API filters with."""
+    return Post.objects.published().search(query, stock=stock)
+
+
+@dataclass
+class Hit:
+    """A post in the results, with its title and snippet as safe HTML, the query's words in <mark>."""
+
+    post: Post
+    title_html: str
+    snippet_html: str
+
+
+@dataclass
+class Results:
+    """A page of a search: its hits, how many posts match (at most CAP, `capped` past it), the stock it names."""
+
+    query: object
+    filters: Filters
+    sort: str
+    page: int
+    hits: list = field(default_factory=list)
+    total: int = 0
+    capped: bool = False
+    stock: Stock | None = None
+
+    @property
+    def pages(self):
+        return max(1, -(-min(self.total, CAP) // PER_PAGE))
+
+    @property
+    def stock_chart(self):
+        """The chart of the stock the query names (its daily K-line), for the stock box."""
+        return StockChart(market=self.stock.market, code=self.stock.code) if self.stock else None
+
+    @property
+    def has_next(self):
+        return self.page < self.pages
+
+    @property
+    def has_previous(self):
+        return self.page > 1
+
+
+def search(text, filters=Filters(), *, sort="relevance", page=1):
+    """A page of results for the query `text`. Raises QueryError for a query that cannot be searched
+    for, SearchError for a sort or page out of range (filters are checked by Filters.from_params)."""
+    query = parse_query(text)
+    if sort not in SORTS:
+        raise SearchError("排序方式只能是相关度或最新。")
+    if not 1 <= page <= MAX_PAGE:
+        raise SearchError(f"页码须在 1 到 {MAX_PAGE} 之间；要看更早的结果，请加上日期范围。")
+    stock = find_stock(query)
+    plan = choose_plan(query)
+    rank = sort == "relevance" and connection.vendor == "postgresql"
+    postgresql = connection.vendor == "postgresql"
+    # Unless walking the date index (which reads each document it passes anyway), the candidates come
+    # from the GIN index alone (tokens in any order), and only they are confirmed against the documents'
+    # positions: CAP + 1 documents read at most, however many posts hold the tokens.
+    walking = plan == "enable_bitmapscan"
+    loose = postgresql and not walking and not (query.loose_is_exact and stock is None)
+    posts = filters.apply(Post.objects.published().text_search(query, stock, loose=loose))
+    rows = list(posts.order_by("-published_at", "-pk").values_list("pk", "published_at")[: CAP + 1])
+    # Past CAP candidates there are more matches than the count shows, whatever confirming removes.
+    more = len(rows) > CAP
+    if loose:
+        confirmed = Post.objects.filter(pk__in=[pk for pk, _ in rows]).text_search(query, stock)
+        kept = set(confirmed.values_list("pk", flat=True))
+        rows = [row for row in rows if row[0] in kept]
+    if stock is not None:
+        # The stock's linked posts apart, each part an index walk of CAP + 1 rows at most.
+        linked = filters.apply(Post.objects.published().filter(stocks=stock)).order_by("-published_at", "-pk")
+        rows = _newest_of(rows, linked.values_list("pk", "published_at")[: CAP + 1])
+    if rank and len(rows) > 1:
+        # Ranking reads each document again: the newest RANK_WINDOW matches are ranked, the rest follow.
+        window = [pk for pk, _ in rows[:RANK_WINDOW]]
+        ranked = Post.objects.filter(pk__in=window).annotate(rank=Rank(query.tsquery()))
+        ranks = dict(ranked.values_list("pk", "rank"))
+        rows[:RANK_WINDOW] = sorted(rows[:RANK_WINDOW], key=lambda row: (ranks.get(row[0], 0), row[1]), reverse=True)
+    capped = more or len(rows) > CAP
+    results = Results(query, filters, sort, page, total=min(len(rows), CAP), capped=capped, stock=stock)
+    ids = [row[0] for row in rows[(page - 1) * PER_PAGE : page * PER_PAGE]]
+    # A stock's posts may name it other than the query did: 600519 finds 贵州茅台 too, marked as well.
+    words = [*query.words, *((stock.code, stock.name) if stock else ())]
+    results.hits = hits(ids, words)
+    return results
+
+
+def token_frequencies():
+    """PostgreSQL's statistics on the search documents: ({token: share of posts holding it} for the most
+    common tokens, the share below which tokens are left out, the number of posts), or None before any
+    ANALYZE. Read at most every STATS_SECONDS."""
+    stats = cache.get(STATS_KEY)
+    if stats is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples "
+                "FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename AND c.relnamespace = "
+                "(SELECT oid FROM pg_namespace WHERE nspname = s.schemaname) "
+                "WHERE s.schemaname = current_schema() AND s.tablename = %s AND s.attname = 'search_document'",
+                [Post._meta.db_table],
+            )
+            row = cursor.fetchone()
+        stats = False
+        if row and row[0]:
+            tokens, frequencies, rows = row
+            stats = (dict(zip(tokens, frequencies, strict=False)), frequencies[len(tokens)], rows)
+        cache.set(STATS_KEY, stats, STATS_SECONDS)
+    return stats or None
+
+
+def estimated_share(query, stats):
+    """The share of posts that hold every included term of `query`, by the statistics (terms taken as
+    independent, a term as common as its rarest token)."""
+    frequencies, floor, _ = stats
+    share = 1.0
+    for term in query.included:
+        term_share = 1.0
+        for _, token, prefix in term.steps():
+            if prefix:
+                found = sum(f for t, f in frequencies.items() if t.startswith(token))
+            else:
+                found = frequencies.get(token, 0)
+            term_share = min(term_share, max(found, floor / 2))
+        share *= min(term_share, 1.0)
+    return share
+
+
+def choose_plan(query):
+    """Within the search's transaction, steer PostgreSQL to the cheaper of its two plans for the newest
+    CAP + 1 matches: walking the date index, reading each post's document until enough match, or the
+    GIN index's bitmap of every match, sorted. The planner prices reading a document like any other
+    column; it costs far more (DOCUMENT_COST row visits), which moves the crossover. Its own statistics
+    give each term's share of posts."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block or not (stats := token_frequencies()):
+        return None
+    # The candidates' condition (tokens in any order) needs no document read on the bitmap's side.
+    share, rows = estimated_share(query, stats), stats[2]
+    walk = min(rows, (CAP + 1) / max(share, 1e-9)) * DOCUMENT_COST
+    bitmap = share * rows
+    # Turning off the other plan, and reading the whole table (every document), leaves PostgreSQL this one.
+    setting = "enable_indexscan" if bitmap < walk else "enable_bitmapscan"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('enable_seqscan', 'off', true), set_config(%s, 'off', true)", [setting])
+    return setting
+
+
+def _newest_of(rows, more):
+    """The newest CAP + 1 of `rows` and the rows of the queryset `more`, (pk, published_at) each, once each."""
+    merged = dict(rows)
+    merged.update(more)
+    return sorted(merged.items(), key=lambda row: (row[1], row[0]), reverse=True)[: CAP + 1]
+
+
+def hits(ids, words):
+    """The Hits of the posts `ids`, in that order: one query."""
+    posts = Post.objects.filter(pk__in=ids).select_related("category", "source")
+    by_id = {post.pk: post for post in posts}
+    found = [by_id[pk] for pk in ids if pk in by_id]
+    return [
+        Hit(
+            post,
+            highlight(post.title, words),
+            snippet(" ".join(f"{post.summary} {html_text(post.body)}".split()), words),
+        )
+        for post in found
+    ]
+
+
+# Highlighting -------------------------------------------------------------------------------------
+
+
+def _folded(text):
+    """`text` folded as the index folds it, and for each folded character the index of the character of
+    `text` it came from."""
+    folded = fold(text)
+    if len(folded) == len(text):
+        return folded, None
+    pieces, origins = [], []
+    for index, char in enumerate(text):
+        piece = fold(char)
+        pieces.append(piece)
+        origins += [index] * len(piece)
+    return "".join(pieces), origins
+
+
+def _spans(text, words):
+    """(start, end) in `text` of every occurrence of `words`, longest words first, without overlaps, in order."""
+    folded, origins = _folded(text)
+    taken = []
+    for word in sorted({fold(word) for word in words if word}, key=len, reverse=True):
+        start = folded.find(word)
+        while start >= 0:
+            end = start + len(word)
+            if not any(start < other_end and other_start < end for other_start, other_end in taken):
+                taken.append((start, end))
+            start = folded.find(word, end)
+    if origins is not None:
+        taken = [(origins[start], origins[end - 1] + 1) for start, end in taken]
+    return sorted(taken)
+
+
+def _marked(text, spans, start=0, end=None):
+    end = len(text) if end is None else end
+    html, at = [], start
+    for span_start, span_end in spans:
+        if span_start < start or span_end > end:
+            continue
+        html += [escape(text[at:span_start]), "<mark>", escape(text[span_start:span_end]), "</mark>"]
+        at = span_end
+    html.append(escape(text[at:end]))
+    return "".join(html)
+
+
+def highlight(text, words):
+    """`text` escaped, with every occurrence of `words` in <mark>: safe HTML."""
+    return mark_safe(_marked(text, _spans(text, words)))
+
+
+def snippet(text, words, length=SNIPPET_CHARS):
+    """About `length` characters of `text` around the first occurrence of any of `words`, escaped, the
+    words in <mark>, with "…" where it was cut: safe HTML. The opening of `text` when none occurs."""
+    spans = _spans(text, words)
+    first = spans[0][0] if spans else 0
+    start = max(0, min(first - length // 4, len(text) - length))
+    end = min(len(text), start + length)
+    inner = _marked(text, spans, start, end)
+    return mark_safe(("…" if start else "") + inner + ("…" if end < len(text) else ""))

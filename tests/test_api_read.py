@@ -254,3 +254,22 @@ def test_openapi_document_and_its_offline_docs_page(client):
     assert docs.status_code == 200
     html = docs.content.decode()
     assert "swagger-ui-bundle.js" in html and "cdn" not in html.lower()
+
+
+def test_q_narrows_the_posts_by_the_site_search(client, make_post):
+    chips = make_post(title="芯片板块午后走强", body="<p>多家公司公告减持计划。</p>")
+    make_post(title="央行宣布降准", body="<p>释放长期资金。</p>")
+    make_post(title="芯片设计公司发布新品", body="<p>产能扩张。</p>")
+
+    found = client.get(f"{API}/posts", {"q": "芯片 减持"}).json()
+    excluded = client.get(f"{API}/posts", {"q": "芯片 -减持"}).json()
+
+    assert [item["slug"] for item in found["items"]] == [chips.slug]
+    assert [item["title"] for item in excluded["items"]] == ["芯片设计公司发布新品"]
+
+
+def test_a_q_that_cannot_be_searched_for_is_a_400_saying_why(client):
+    response = client.get(f"{API}/posts", {"q": "-减持"})
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("q：")

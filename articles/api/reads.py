@@ -37,6 +37,7 @@ from articles.reading import (
     site_state,
     site_url,
 )
+from articles.search_text import MAX_QUERY_CHARS, QueryError, parse_query
 from articles.validators import EARLIEST_PUBLICATION, LATEST_PUBLICATION
 
 from .schemas import CategoryList, Error, PostOut, PostPage, SourcePage, StockOut, StockPage, TagPage
@@ -72,10 +73,17 @@ def last_modified(request, response):
     set_last_modified(response, site_state(request).last_change)
 
 
-def filtered_posts(category, source, tag, stock, published_after, published_before):
-    """Published posts narrowed by the filters (slugs and a stock symbol), or HttpError 400 naming the
-    filter that names nothing. One query per named object."""
+def filtered_posts(category, source, tag, stock, published_after, published_before, q=None):
+    """Published posts narrowed by the filters (slugs, a stock symbol, a search), or HttpError 400 naming
+    the filter that names nothing or cannot be searched for. One query per named object."""
     posts = scoped_posts()
+    if q is not None:
+        # The site search's matching (articles.search_text): every word, "phrases", -exclusions. A filter
+        # like the others, so its results page by the same cursors, newest first.
+        try:
+            posts = posts.text_search(parse_query(q))
+        except QueryError as error:
+            raise HttpError(400, f"q：{error}") from None
     named = {"category": category, "source": source, "tag": tag}
     for kind, value in named.items():
         if value is not None:
@@ -86,8 +94,6 @@ def filtered_posts(category, source, tag, stock, published_after, published_befo
         posts = posts.filter(published_at__gte=parse_time("published_after", published_after))
     if published_before is not None:
         posts = posts.filter(published_at__lt=parse_time("published_before", published_before))
-    # Full-text search (`q`) narrows here too once site search lands: a filter like the others, so that
-    # its results page by the same cursors.
     return posts
 
 
@@ -279,14 +285,15 @@ def list_posts(
     stock: Annotated[str | None, Field(pattern=r"^\d{1,3}\.[A-Za-z0-9.\-]{1,20}$", examples=["116.00020"])] = None,
     published_after: TimeText = None,
     published_before: TimeText = None,
+    q: Annotated[str | None, Field(max_length=MAX_QUERY_CHARS, examples=["芯片 减持"])] = None,
     before: CursorText = None,
     after: CursorText = None,
     limit: Limit = DEFAULT_LIMIT,
 ):
     """已发布的文章，最新在前。`category`、`source`、`tag` 为 URL 标识，`stock` 为「市场.代码」；
-    `published_after`/`published_before` 为 ISO 8601 时间（含时区）。翻页用响应中的 `next`、`prev`
-    链接（游标，不是页码）。"""
-    posts = filtered_posts(category, source, tag, stock, published_after, published_before)
+    `published_after`/`published_before` 为 ISO 8601 时间（含时区）；`q` 为全文搜索（与站内搜索相同：
+    每个词都须出现，"引号"内为短语，-词 为排除）。翻页用响应中的 `next`、`prev` 链接（游标，不是页码）。"""
+    posts = filtered_posts(category, source, tag, stock, published_after, published_before, q)
     last_modified(request, response)
     return post_page(request, posts, limit, before, after)
 

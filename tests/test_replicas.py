@@ -65,9 +65,10 @@ READER_PAGES = {
     "article": (lambda post: post.get_absolute_url(), 7),
     # The feed's posts with their categories and tags, the site state.
     "feed": (lambda post: reverse("articles:feed", args=["rss"]), 4),
-    # The search's transaction (BEGIN, SET LOCAL statement_timeout, COMMIT), the page's ids and times,
-    # its posts, their stocks, the site state.
-    "search": (lambda post: f"{reverse('articles:search')}?q=港股", 7),
+    # As tests/test_search.py counts them: the site state; the search's transaction (BEGIN, SET LOCAL
+    # statement_timeout, COMMIT); the stock lookup, the token statistics and the plan they choose, the
+    # candidates, their ranks and the page's posts.
+    "search": (lambda post: f"{reverse('articles:search')}?q=港股", 10),
     "sitemap": (lambda post: reverse("articles:sitemap", args=["posts"]), 3),
     # The count, and the site state for the breaking news it announces.
     "new-posts": (lambda post: f"{reverse('articles:new_posts')}?after=20200101000000-1", 2),

@@ -361,7 +361,7 @@ class Post(models.Model):
     view_count = models.PositiveBigIntegerField("阅读数", default=0, editable=False)
     # What search finds the post by (articles.search_text): its title, summary, tags, stocks and body text.
     # Written with the post by save(), refresh_search_document() (after tags or stocks change) and the
-    # importer; `manage.py rebuild_search` writes every post's again.
+    # importer. (Migration 0019 wrote the documents of posts stored before it.)
     search_document = SearchDocumentField("搜索索引", null=True, blank=True, editable=False)
 
     objects = PostManager()

@@ -11,7 +11,10 @@ class ArticlesConfig(AppConfig):
 
     def ready(self):
         # Bookkeeping only: the tag and chart snapshot of history records made outside the admin, and
-        # queueing a post's image jobs once its save or deletion commits.
+        # queueing a post's image jobs once its save or deletion commits, and its search document's when
+        # one of its tags is renamed.
+        from taggit.models import Tag
+
         from . import freshness, history, search_text, tasks
         from .models import Post
 
@@ -20,6 +23,7 @@ class ArticlesConfig(AppConfig):
         pre_create_historical_record.connect(history.fill_snapshot, sender=Post.history.model)
         post_save.connect(tasks.queue_images_after_save, sender=Post)
         post_delete.connect(tasks.queue_removal_after_delete, sender=Post)
+        post_save.connect(tasks.tag_saved, sender=Tag)
         # Cached pages: each write bumps the versions of what it changes (articles/freshness.py).
         for signal_name, receivers in freshness.RECEIVERS.items():
             for receiver, sender in receivers:

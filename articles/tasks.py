@@ -26,7 +26,7 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from articles import freshness, images, popularity
-from articles.models import Post
+from articles.models import Post, TaggedPost
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,8 @@ RETRY_POLICY = {
 }
 # How many posts one backfill job takes: few enough that a retry redoes little.
 BACKFILL_JOB_SIZE = 100
+# Search documents cost a few milliseconds a post to build: a job of this many takes seconds.
+SEARCH_JOB_SIZE = 500
 
 
 @shared_task(**RETRY_POLICY)
@@ -195,3 +197,41 @@ def flush_views():
     """Write counted article reads to the database and recompute the rankings (Celery beat, every
     VIEW_FLUSH_SECONDS); see articles.popularity."""
     return popularity.flush_views()
+
+
+@shared_task(**RETRY_POLICY)
+def refresh_search_documents(post_ids):
+    """Write the search documents of `post_ids` again from what they hold now (articles.search_text).
+    Idempotent: a second run writes the same documents; posts deleted meanwhile are skipped."""
+    for post in Post.objects.filter(pk__in=post_ids).only("pk", "title", "summary", "body"):
+        post.refresh_search_document()
+    # Search pages and feeds depend on every post's version (articles/freshness.py).
+    freshness.changed(freshness.SITE)
+
+
+def queue_search_refresh(post_ids, *, job_size=SEARCH_JOB_SIZE):
+    """Queue jobs writing the search documents of `post_ids` again, `job_size` posts a job, once the current
+    transaction commits; return how many jobs."""
+    post_ids = list(post_ids)
+    chunks = [post_ids[start : start + job_size] for start in range(0, len(post_ids), job_size)]
+    for chunk in chunks:
+        transaction.on_commit(lambda chunk=chunk: refresh_search_documents.delay(chunk))
+    return len(chunks)
+
+
+def rebuild_search(*, job_size=SEARCH_JOB_SIZE):
+    """Queue jobs writing every post's search document again (after a change of the tokeniser, or to
+    repair); return (posts, jobs). Read in keyset batches, so a million ids are never held at once."""
+    posts = jobs = last = 0
+    while found := list(Post.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:10_000]):
+        jobs += queue_search_refresh(found, job_size=job_size)
+        posts, last = posts + len(found), found[-1]
+    return posts, jobs
+
+
+def tag_saved(sender, instance, created=False, raw=False, **kwargs):
+    """post_save of a tag: an existing tag saved (renamed, in the admin) changes the search documents of its
+    posts, which hold tag names. A new tag is in no post's document yet."""
+    if raw or created:
+        return
+    queue_search_refresh(TaggedPost.objects.filter(tag=instance).values_list("content_object_id", flat=True))

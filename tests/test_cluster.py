@@ -66,6 +66,8 @@ class Site:
     def replay_paused(self):
         """The replica keeps receiving the primary's changes but stops applying them."""
         self.on_replica("SELECT pg_wal_replay_pause()")
+        # Pausing is only asked for: replay stops at its next record, which the test must wait for.
+        eventually(lambda: self.on_replica("SELECT pg_get_wal_replay_pause_state() = 'paused'")[0])
         try:
             yield
         finally:

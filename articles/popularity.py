@@ -174,6 +174,16 @@ def ranking():
     return cache.get(RANKING_KEY)
 
 
+def most_read_now(period):
+    """(version, ids) of the `period`'s ranking ("day" or "week"): the one the last flush computed, or, when
+    the cache lost it, the ranking itself as a subquery under version 0."""
+    ranked = ranking()
+    if ranked:
+        return ranked["version"], ranked[period]
+    hours, size = RANKING_SIZES[period]
+    return 0, most_read_ids(hours, size)
+
+
 def update_ranking(now=None, changed=True):
     """Compute the day's and week's rankings and keep them in the cache for reader pages. The version, which
     keys the cached lists, moves only when a ranking or a count in it did: a flush that changed nothing

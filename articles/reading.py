@@ -611,12 +611,11 @@ def curation(request=None):
     if found is not None:
         return found
     state = site_state(request)
-    ranked = popularity.ranking()
-    key = f"curation:{state.key}:{ranked['version'] if ranked else 0}"
+    version, top = popularity.most_read_now("day")
+    key = f"curation:{state.key}:{version}"
     found = cache.get(key)
     if found is None:
-        hours, size = popularity.RANKING_SIZES["day"]
-        top = ranked["day"] if ranked else popularity.most_read_ids(hours, size)
+        hours = popularity.RANKING_SIZES["day"][0]
         posts = list(
             (Post.objects.pinned() | Post.objects.published().filter(pk__in=top))
             .select_related("category")

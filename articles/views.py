@@ -462,12 +462,11 @@ def most_read(request):
     """The week's most read posts (热门), most first, from the ranking the last flush of read counts made."""
     depends_on(request, freshness.SITE, freshness.RANKING)
     state = site_state(request)
-    ranked = popularity.ranking()
-    key = f"most-read-week:{state.key}:{ranked['version'] if ranked else 0}"
+    version, top = popularity.most_read_now("week")
+    key = f"most-read-week:{state.key}:{version}"
     html = cache.get(key)
     if html is None:
-        hours, size = popularity.RANKING_SIZES["week"]
-        top = ranked["week"] if ranked else popularity.most_read_ids(hours, size)
+        hours = popularity.RANKING_SIZES["week"][0]
         posts = (
             Post.objects.published()
             .filter(pk__in=top)

@@ -11,19 +11,19 @@ words. Text is therefore folded (NFKC, so full-width `ＥＴＦ` becomes `ETF`; 
 
 Each token keeps its position (one per character of Chinese, one per ASCII run, one per gap), so a query
 word of several characters becomes a phrase of its pairs that must stand in order (`宁德 <1> 德时 <1>
-时代`), and a quoted phrase keeps its gaps. The document is a `simple`-config tsvector written directly
-(binary in COPY, text in SQL), never re-parsed by PostgreSQL.
+时代`), and a quoted phrase keeps its gaps. The document is a `simple`-config tsvector written as
+tsvector input text (in COPY and in SQL alike), which no text-search parser reads again.
 
 PostgreSQL keeps positions up to 16,383 and 256 of them per token. A post past either limit gets the
 token LONG: its words are then matched by their tokens without order (never missed, rarely a false hit).
 """
 
-import array
+import collections
+import functools
 import html
 import itertools
+import operator
 import re
-import struct
-import sys
 import unicodedata
 from dataclasses import dataclass
 
@@ -39,19 +39,19 @@ MAX_ASCII_RUN = 64
 # Marks a document whose positions are incomplete (see the module's docstring); the tokeniser never
 # makes it, since `_` separates words.
 LONG = "_long"
-# Weights as PostgreSQL numbers them (A=3 … D=0): ts_rank counts a title match ten times a body match.
-WEIGHTS = {"A": 3, "B": 2, "C": 1, "D": 0}
 
 # Limits of a query, as the search page explains them.
 MAX_QUERY_CHARS = 100
 MAX_QUERY_WORDS = 8
 
-# COPY's binary format is big-endian; array writes the machine's order.
-BIG_ENDIAN_NEEDS_SWAP = sys.byteorder == "little"
-
 MIXED_PARTS = re.compile(r"[a-z]+|[0-9]+")
 # After folding: ASCII letters and digits; other letters and digits (Chinese); anything else separates.
 TOKENS = re.compile(r"(?P<ascii>[a-z0-9]+)|(?P<cjk>[^\W_a-z0-9]+)|(?P<gap>[\W_]+)")
+ASCII_WORDS = re.compile(r"[a-z0-9]+")
+GAPS = re.compile(r"[\W_]+")
+# The ideographic space and full-width punctuation (，：（）…), whose NFKC forms separate words, except
+# ＂ and －, which mean a phrase and an exclusion in a query.
+WIDE_SEPARATORS = re.compile("[\u3000\uff01\uff03-\uff0c\uff0e\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff5e]")
 BLOCK_TAG = re.compile(
     r"<(?:/?(?:p|br|div|li|ul|ol|h[1-6]|tr|td|th|table|blockquote|dd|dt|figure|figcaption|pre|hr)\b)[^>]*>",
     re.IGNORECASE,
@@ -62,8 +62,15 @@ QUERY_PARTS = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 
 def fold(text):
     """`text` as the index sees it: NFKC (full-width forms to half-width, compatibility forms to plain),
-    then lower case."""
-    return unicodedata.normalize("NFKC", text).lower()
+    then lower case.
+
+    Full-width punctuation, which separates words either way, becomes spaces first: most Chinese text
+    then needs no normalising, which would otherwise be the largest part of building a document.
+    """
+    text = WIDE_SEPARATORS.sub(" ", text)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return text.lower()
 
 
 def html_text(body):
@@ -73,115 +80,114 @@ def html_text(body):
 
 
 class SearchDocument:
-    """A post's search document: token → positions (with weights), within PostgreSQL's limits.
+    """A post's search document, within PostgreSQL's limits, as tsvector input text (see `text`).
 
-    Build it with `add`, text after text; psycopg writes it (see `register_adapters`). Pickled, as the
-    importer's parse workers send it, it travels as its binary form, which COPY writes as it is.
+    Build it with `add`, text after text; psycopg writes it (see `register_adapters`). Each token is
+    written once per occurrence (`'宁':1 '宁':9`), in one `str.join`: PostgreSQL's tsvector input
+    merges a token's occurrences, in C. Grouping them in Python, as tsvector's binary form would need, is
+    what made building documents most of a first import's time. Pickled, as the importer's parse workers
+    send it, a document travels as its finished text, and is not added to again.
     """
 
     def __init__(self):
-        self.tokens = {}
+        # (weight, tokens, their positions) of each text added, in order.
+        self.texts = []
+        self.counts = collections.Counter()
         self.position = 1
-        self.size = 0
-        self.long = False
-        self._binary = None
+        self._text = None
 
     def add(self, text, weight="D"):
         """Append the tokens of `text` (plain text, not yet folded) at the next positions; returns the document."""
         if not text:
             return self
-        tokens = self._tokens()
-        self._binary = None
-        bits = WEIGHTS[weight] << 14
-        position = self.position
-        for match in TOKENS.finditer(fold(text)):
-            kind = match.lastgroup
-            if kind == "gap":
-                position += 1
-                continue
-            run = match[kind]
-            if kind == "ascii":
-                run = run[:MAX_ASCII_RUN]
-                parts = MIXED_PARTS.findall(run)
-                entries = [(token, position) for token in dict.fromkeys([run, *parts] if len(parts) > 1 else [run])]
-                position += 1
-            else:
-                length = len(run)
-                pairs = [run[i : i + 2] for i in range(length - 1)]
-                entries = zip(
-                    itertools.chain(run, pairs),
-                    itertools.chain(range(position, position + length), range(position, position + length - 1)),
-                    strict=True,
-                )
-                position += length
-            for token, at in entries:
-                positions = tokens.get(token)
-                if positions is None:
-                    if self.size > MAX_TOKEN_BYTES:
-                        self.long = True
-                        continue
-                    self.size += 3 * len(token) + 4
-                    tokens[token] = positions = []
-                if at <= MAX_POSITION and len(positions) < MAX_POSITIONS_PER_TOKEN:
-                    positions.append(bits | at)
-                else:
-                    self.long = True
+        self._text = None
+        folded = fold(text)
+        # One character per position: each run of ASCII letters and digits becomes `a`, each gap a space,
+        # and the rest (Chinese) stays. The tokens are then picked out by masks, in C.
+        squeezed = ASCII_WORDS.sub("a", GAPS.sub(" ", folded))
+        positions = range(self.position, self.position + len(squeezed))
+        chinese = list(map(operator.gt, squeezed, itertools.repeat("\x7f")))
+        # Every character, then every overlapping pair, each at the position of its first character.
+        names = list(itertools.compress(squeezed, chinese))
+        places = list(itertools.compress(positions, chinese))
+        paired = list(map(operator.and_, chinese, chinese[1:]))
+        names += itertools.compress(map(operator.add, squeezed, squeezed[1:]), paired)
+        places += itertools.compress(positions, paired)
+        words = itertools.compress(positions, map(operator.eq, squeezed, itertools.repeat("a")))
+        for run, place in zip(ASCII_WORDS.findall(folded), words, strict=True):
+            run = run[:MAX_ASCII_RUN]
+            parts = MIXED_PARTS.findall(run)
+            found = dict.fromkeys([run, *parts]) if len(parts) > 1 else (run,)
+            names += found
+            places += [place] * len(found)
+        self.texts.append((weight, names, places))
+        self.counts.update(names)
         # A gap between texts: no phrase spans two of them.
-        self.position = position + 1
+        self.position += len(squeezed) + 1
         return self
 
-    def _tokens(self):
-        if self._binary is not None and not self.tokens:
-            self.tokens = _parse_binary(self._binary)
-        return self.tokens
-
-    def _entries(self):
-        tokens = self._tokens()
-        return itertools.chain(tokens.items(), [(LONG, [])] if self.long and LONG not in tokens else [])
-
-    def text(self):
-        """The document in tsvector's input syntax (`'宁德':1A,9 '宁':1A …`)."""
-        return " ".join(
-            f"'{token}'" + (":" + ",".join(f"{p & 0x3FFF}{'DCBA'[p >> 14]}" for p in positions) if positions else "")
-            for token, positions in self._entries()
+    def _long(self):
+        """Whether PostgreSQL cannot keep all of the document: positions past MAX_POSITION, a token with
+        more than MAX_POSITIONS_PER_TOKEN of them, or more than MAX_TOKEN_BYTES of tokens."""
+        return (
+            any(places and max(places) > MAX_POSITION for _, _, places in self.texts)
+            or max(self.counts.values(), default=0) > MAX_POSITIONS_PER_TOKEN
+            or self._kept_tokens() is not None
         )
 
-    def binary(self):
-        """The document in tsvector's binary COPY format: count, then each token (NUL-ended) with its positions."""
-        if self._binary is None:
-            entries = list(self._entries())
-            parts = [struct.pack("!i", len(entries))]
-            for token, positions in entries:
-                counted = array.array("H", [len(positions), *positions])
-                if BIG_ENDIAN_NEEDS_SWAP:
-                    counted.byteswap()
-                parts.append(token.encode() + b"\0" + counted.tobytes())
-            self._binary = b"".join(parts)
-        return self._binary
+    def _kept_tokens(self):
+        """None when every token fits in MAX_TOKEN_BYTES, else the tokens that do, first come first kept."""
+        if 7 * len(self.counts) + 3 * sum(map(len, self.counts)) <= MAX_TOKEN_BYTES:
+            return None
+        kept, size = set(), 0
+        for token in self.counts:
+            if size > MAX_TOKEN_BYTES:
+                break
+            kept.add(token)
+            size += 3 * len(token) + 4
+        return kept
+
+    def text(self):
+        """The document in tsvector's input syntax, a token once per occurrence (`'宁德':1A '宁':1A '宁':9 …`).
+
+        Positions past MAX_POSITION are left out, their tokens kept; PostgreSQL keeps the first
+        MAX_POSITIONS_PER_TOKEN positions of a token. A LONG document says so with the token LONG.
+        """
+        if self._text is None:
+            kept = self._kept_tokens()
+            parts = []
+            for weight, names, places in self.texts:
+                if kept is not None or (places and max(places) > MAX_POSITION):
+                    parts += (
+                        f"'{name}'" + (f":{place}{weight}" if place <= MAX_POSITION else "")
+                        for name, place in zip(names, places, strict=True)
+                        if kept is None or name in kept
+                    )
+                elif names:
+                    # `'宁':1A '德':2A`, joined in C: each token, then the text that ends it and opens the
+                    # next one (tokens are letters and digits only: nothing in them needs quoting).
+                    endings = map(_position_endings(weight).__getitem__, places)
+                    parts.append("'" + "".join(itertools.chain.from_iterable(zip(names, endings, strict=True)))[:-2])
+            if self._long():
+                parts.append(f"'{LONG}'")
+            self._text = " ".join(part for part in parts if part)
+        return self._text
 
     def __getstate__(self):
-        return {"binary": self.binary(), "position": self.position, "size": self.size}
+        return {"text": self.text(), "position": self.position}
 
     def __setstate__(self, state):
         self.__init__()
-        self._binary, self.position, self.size = state["binary"], state["position"], state["size"]
+        self._text, self.position = state["text"], state["position"]
 
     def __eq__(self, other):
-        return isinstance(other, SearchDocument) and self.binary() == other.binary()
+        return isinstance(other, SearchDocument) and self.text() == other.text()
 
 
-def _parse_binary(data):
-    """The tokens of a SearchDocument's binary form (LONG among them, when it is)."""
-    tokens = {}
-    (count,) = struct.unpack_from("!i", data)
-    offset = 4
-    for _ in range(count):
-        end = data.index(b"\0", offset)
-        token = data[offset:end].decode()
-        (length,) = struct.unpack_from("!H", data, end + 1)
-        tokens[token] = list(struct.unpack_from(f"!{length}H", data, end + 3))
-        offset = end + 3 + 2 * length
-    return tokens
+@functools.cache
+def _position_endings(weight):
+    """`':<position><weight> '` for each position a token can have, indexed by position."""
+    return [f"':{position}{weight} '" for position in range(MAX_POSITION + 1)]
 
 
 def scan(folded):
@@ -365,28 +371,17 @@ class Matches(Lookup):
 
 
 def register_adapters():
-    """Teach psycopg to write a SearchDocument: binary in COPY (the importer), text in SQL (model saves)."""
+    """Teach psycopg to write a SearchDocument, as tsvector input text (in COPY and in SQL)."""
     try:
         import psycopg
         from psycopg.adapt import Dumper
-        from psycopg.pq import Format
     except ImportError:  # SQLite only: no documents are written.
         return
 
-    tsvector = 3614  # a built-in type: the same OID in every PostgreSQL database
-
-    class BinaryDumper(Dumper):
-        format = Format.BINARY
-        oid = tsvector
-
-        def dump(self, obj):
-            return obj.binary()
-
     class TextDumper(Dumper):
-        oid = tsvector
+        oid = 3614  # tsvector, a built-in type: the same OID in every PostgreSQL database
 
         def dump(self, obj):
             return obj.text().encode()
 
-    psycopg.adapters.register_dumper(SearchDocument, BinaryDumper)
     psycopg.adapters.register_dumper(SearchDocument, TextDumper)

@@ -42,7 +42,7 @@ def insert_rows(model, rows):
         return
     table = connection.ops.quote_name(model._meta.db_table)
     columns = tuple(field.column for field in fields)
-    sql = f"COPY {table} ({', '.join(map(connection.ops.quote_name, columns))}) FROM STDIN (FORMAT BINARY)"
+    sql = f"COPY {table} ({', '.join(map(connection.ops.quote_name, columns))}) FROM STDIN"
     types = _column_types(table, columns)
     names = [field.attname for field in fields]
     row_values = operator.itemgetter(*names) if len(names) > 1 else lambda values: (values[names[0]],)
@@ -53,7 +53,8 @@ def insert_rows(model, rows):
         connection.wrap_database_errors,
         cursor.cursor.copy(sql) as copy,
     ):
-        # Binary rows need no escaping or parsing, which matters for long bodies.
+        # Text, not binary: PostgreSQL's binary input of a tsvector would not merge a token's occurrences
+        # (articles.search_text.SearchDocument). psycopg escapes the rows in C.
         copy.set_types(types)
         for row in rows:
             values = {**defaults, **row}
@@ -72,7 +73,8 @@ def instance_values(instance):
 
 @functools.cache
 def _column_types(table, columns):
-    """Type OIDs of `columns`, which binary COPY needs (built-in types, so the same in every database)."""
+    """Type OIDs of `columns`, from which psycopg picks how to write each value (built-in types, so the
+    same in every database)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attname = ANY(%s)",

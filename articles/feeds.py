@@ -157,7 +157,7 @@ def feed(request, format, **kwargs):
     xml = cache.get(key)
     if xml is None:
         xml = FEEDS[format](request, **kwargs).content
-        cache.set(key, xml, LINKED_FRAGMENT_SECONDS)
+        cache.set(key, xml, state.keep_seconds(LINKED_FRAGMENT_SECONDS))
     response = HttpResponse(xml, content_type=FEED_TYPES[format].content_type)
     # The site's last change, not the newest item's date, so a removed item also counts.
     return set_last_modified(response, state.last_change)

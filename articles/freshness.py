@@ -18,7 +18,10 @@ request for any page showing it is made again, and pages showing none of it stay
 A version is the time of its last bump (and a random part), under its own key, kept twice as long as
 a page may be: bumping one is one write, never a scan of keys. A change bumps at once and again when its
 transaction commits; a page is not stored if a version it shows was bumped while it was being made,
-so a page made from rows as they were before a commit is never kept.
+so a page made from rows as they were before a commit is never kept. With read replicas, which may be
+behind the primary, that holds for the most they can be behind (`replica_lag`): a page is not stored,
+and what is cached under versions (the site state, fragments) is kept only until that has passed
+(`keep_seconds`), so that what a replica read before it applied a change is read again after.
 
 When CDN_PURGE_URL is set, each committed change also tells the CDN which URLs to purge (`purge_cdn`).
 
@@ -46,6 +49,7 @@ from django.utils import timezone
 from taggit.models import Tag
 
 from .models import Category, Post, Source, Stock, StockChart, TaggedPost
+from .routing import sticky_seconds
 
 GENERATION = "all"
 SITE = "posts"
@@ -79,8 +83,35 @@ def versions(names):
 
 
 def key_part(names):
-    """A cache-key part that changes whenever any of the versions `names` does."""
-    return "-".join(token[1] for token in versions(names).values())
+    """A cache-key part that changes whenever any of the versions `names` does, and when the newest of them
+    was bumped (for keep_seconds)."""
+    tokens = versions(names).values()
+    return "-".join(token[1] for token in tokens), newest(tokens)
+
+
+def newest(tokens):
+    """When the newest of the version `tokens` was bumped (time.time())."""
+    return max((token[0] for token in tokens), default=0.0)
+
+
+def bumped_at(names):
+    """When the newest of the versions `names` was bumped: one cache round trip."""
+    return newest(versions(names).values())
+
+
+def replica_lag():
+    """The most what reader pages read can be behind the primary: with replicas, the most a usable one can
+    be (articles/routing.py), else 0."""
+    return sticky_seconds() if settings.DATABASE_REPLICAS else 0
+
+
+def keep_seconds(seconds, changed_at):
+    """How long what is read now may be cached under versions whose newest was bumped at `changed_at`:
+    `seconds`, or, within replica_lag() of that bump, only until it has passed (0: not at all). Read from a
+    replica then, it may show the rows as they were before the change, under the versions after it; read
+    again afterwards, it cannot."""
+    until = changed_at + replica_lag() - time.time()
+    return seconds if until <= 0 else min(seconds, int(until))
 
 
 def version_seconds():

@@ -47,7 +47,7 @@ from taggit.models import Tag
 
 from . import freshness, popularity
 from .models import Category, Post, Source, Stock, StockChart, category_slug_key
-from .routing import WROTE_COOKIE, replica_reads, sticky_seconds
+from .routing import WROTE_COOKIE, replica_reads
 
 # What other parts call when something readers see changes without a post being saved (a banner on
 # every page, a scope's heading): the rule is in articles/freshness.py.
@@ -144,14 +144,15 @@ class Breaking(NamedTuple):
 
 @dataclass
 class SiteState:
-    """The category menu, when anything readers see last changed (None before the first post), and the
-    versions of the site (freshness.GENERATION, freshness.SITE) it was read under, and the breaking news
-    running now (None without)."""
+    """The category menu, when anything readers see last changed (None before the first post), the
+    versions of the site (freshness.GENERATION, freshness.SITE) it was read under and when the newest of
+    them was bumped, and the breaking news running now (None without)."""
 
     categories: list[MenuCategory]
     last_change: datetime.datetime | None
     versions: str = ""
     breaking: Breaking | None = None
+    changed_at: float = 0.0
     by_slug: dict = field(init=False, repr=False)
     menu_key: str = field(init=False)
 
@@ -166,6 +167,12 @@ class SiteState:
     def key(self):
         """A cache-key part that changes whenever any post, category, source, tag or stock does."""
         return self.versions
+
+    def keep_seconds(self, seconds, *moments):
+        """How long what is read under this state's versions (SiteState.key), and versions bumped at
+        `moments`, may be cached: `seconds`, or less while a replica may not have the change that bumped
+        them (freshness.keep_seconds)."""
+        return freshness.keep_seconds(seconds, max((self.changed_at, *moments)))
 
     def category(self, slug):
         """The category spelled `slug` in any case, or None."""
@@ -199,7 +206,7 @@ def site_state(request=None):
     """
     state = getattr(request, "site_state", None)
     if state is None:
-        versions = freshness.key_part([freshness.GENERATION, freshness.SITE])
+        versions, changed_at = freshness.key_part([freshness.GENERATION, freshness.SITE])
         key = f"{SITE_STATE_KEY}:{versions}"
         state = cache.get(key)
         if state is None:
@@ -211,8 +218,8 @@ def site_state(request=None):
             categories = [MenuCategory(c.pk, c.slug, c.name, c.description, c.get_absolute_url()) for c in rows]
             last_change = rows[0].last_change if categories else None
             breaking = breaking_from_json(rows[0].breaking) if categories else None
-            state = SiteState(categories, last_change, versions, breaking)
-            cache.set(key, state, state_seconds())
+            state = SiteState(categories, last_change, versions, breaking, changed_at)
+            cache.set(key, state, state.keep_seconds(state_seconds()))
         if request is not None:
             request.site_state = state
     return state
@@ -407,8 +414,7 @@ def page_cache(respond):
             versions = freshness.versions({freshness.GENERATION, *names})
             # Not kept if what it shows changed while it was being made (it may show the rows before), or,
             # read from a replica, within the most that replica can be behind.
-            lag = sticky_seconds() if settings.DATABASE_REPLICAS else 0
-            if not freshness.changed_since(versions.values(), started - lag):
+            if not freshness.changed_since(versions.values(), started - freshness.replica_lag()):
                 if hasattr(response, "render"):  # a TemplateResponse (the sitemaps)
                     response.render()
                 if response.status_code == 200 and not response.has_header("ETag"):
@@ -557,6 +563,7 @@ def post_items(rows, hide_category=False):
     joined = cache.get(list_key)
     if joined is not None:
         return joined
+    seconds = freshness.keep_seconds(FRAGMENT_SECONDS, freshness.newest(versions.values()))
     html = cache.get_many(list(keys.values()))
     missing = [pk for pk, key in keys.items() if key not in html]
     if missing:
@@ -571,10 +578,10 @@ def post_items(rows, hide_category=False):
         fresh = {
             keys[post.pk]: render_to_string("articles/_post_item.html", {**context, "post": post}) for post in posts
         }
-        cache.set_many(fresh, FRAGMENT_SECONDS)
+        cache.set_many(fresh, seconds)
         html.update(fresh)
     joined = mark_safe("".join(html.get(key, "") for key in keys.values()))
-    cache.set(list_key, joined, FRAGMENT_SECONDS)
+    cache.set(list_key, joined, seconds)
     return joined
 
 
@@ -623,7 +630,8 @@ def curation(request=None):
             .annotate(recent_views=popularity.recent_views(hours))
         )
         found = build_curation(posts)
-        cache.set(key, found, LINKED_FRAGMENT_SECONDS)
+        ranked_at = freshness.bumped_at([freshness.RANKING])
+        cache.set(key, found, state.keep_seconds(LINKED_FRAGMENT_SECONDS, ranked_at))
     if request is not None:
         request.curation = found
     return found

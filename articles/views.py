@@ -162,7 +162,7 @@ def category_sections(state):
         ]
         sections.sort(key=lambda section: section["posts"][0].published_at, reverse=True)
         html = render_to_string("articles/_home_sections.html", {"sections": sections})
-        cache.set(key, html, LINKED_FRAGMENT_SECONDS)
+        cache.set(key, html, state.keep_seconds(LINKED_FRAGMENT_SECONDS))
     return html
 
 
@@ -288,7 +288,7 @@ def article_fragments(post):
     """The article's own HTML (its head tags and the <article>) and the stock and tag ids the
     related posts need, cached until the post changes (its version: an edit, its charts, tags and
     stocks) or a name it shows does (the generation)."""
-    versions = freshness.key_part([freshness.GENERATION, freshness.scope("post", post.pk)])
+    versions, changed_at = freshness.key_part([freshness.GENERATION, freshness.scope("post", post.pk)])
     key = f"article:{post.pk}:{post.updated_at.timestamp()}:{versions}"
     fragments = cache.get(key)
     if fragments is None:
@@ -308,14 +308,15 @@ def article_fragments(post):
             "stock_ids": [stock.pk for stock in post.stocks.all()],
             "tag_ids": [tag.pk for tag in post.tags.all()],
         }
-        cache.set(key, fragments, FRAGMENT_SECONDS)
+        cache.set(key, fragments, freshness.keep_seconds(FRAGMENT_SECONDS, changed_at))
     return fragments
 
 
 def article_links_html(request, post, article):
     """The article's neighbours in its category (`neighbours`, under it) and its related posts
     (`related`, in its sidebar) as HTML, built again only after something changed on the site."""
-    key = f"article-links:{post.pk}:{site_state(request).key}"
+    state = site_state(request)
+    key = f"article-links:{post.pk}:{state.key}"
     links = cache.get(key)
     if links is None:
         older, newer, related = article_links(post, article["stock_ids"], article["tag_ids"])
@@ -323,7 +324,7 @@ def article_links_html(request, post, article):
             "neighbours": render_to_string("articles/_article_neighbours.html", {"older": older, "newer": newer}),
             "related": render_to_string("articles/_article_related.html", {"related": related}),
         }
-        cache.set(key, links, LINKED_FRAGMENT_SECONDS)
+        cache.set(key, links, state.keep_seconds(LINKED_FRAGMENT_SECONDS))
     return links
 
 
@@ -476,7 +477,8 @@ def most_read(request):
         )
         ranked_posts = sorted((p for p in posts if p.recent_views), key=lambda p: (-p.recent_views, -p.pk))
         html = render_to_string("articles/_most_read_week.html", {"posts": ranked_posts})
-        cache.set(key, html, LINKED_FRAGMENT_SECONDS)
+        ranked_at = freshness.bumped_at([freshness.RANKING])
+        cache.set(key, html, state.keep_seconds(LINKED_FRAGMENT_SECONDS, ranked_at))
     context = {"heading": "7 日热门", "kind": "热门", "ranking": html, "description": "过去 7 天读者最多的财经资讯。"}
     response = render(request, "articles/most_read.html", context)
     return set_last_modified(response, state.last_change)

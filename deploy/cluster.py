@@ -35,6 +35,7 @@ from pathlib import Path
 import psycopg
 
 from deploy.postgres import MissingComponent, Postgres, free_port
+from deploy.processes import launch
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKET = "finews-media"
@@ -265,17 +266,8 @@ class Cluster:
     # Processes
 
     def launch(self, name, *command):
-        log = open(self.folder / "logs" / f"{name}.log", "wb")  # noqa: SIM115 (the process keeps it)
-        self.processes[name] = subprocess.Popen(
-            [str(part) for part in command],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            # A process group of its own: stopping a node stops its workers too.
-            start_new_session=True,
-        )
+        """Start process `name` (deploy/processes.py), logging to logs/<name>.log in the folder."""
+        self.processes[name] = launch(command, self.folder / "logs" / f"{name}.log", self.env)
 
     def manage(self, *args, **env):
         """Run a management command against the cluster's databases; returns its output."""

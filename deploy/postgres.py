@@ -11,8 +11,11 @@ import socket
 import subprocess
 from pathlib import Path
 
-# Settings for a server nobody keeps: no fsync, quick checkpoints, loopback only.
-SERVER_OPTIONS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c listen_addresses=127.0.0.1"
+# Settings for a server nobody keeps: no fsync, quick checkpoints, loopback only. Commits stay synchronous
+# (which costs nothing without fsync): a commit is then written to the WAL before the client hears of it,
+# so a replica that has replayed up to the primary's pg_current_wal_lsn() holds it, as with a real primary.
+# With synchronous_commit off, it could still sit in the primary's WAL buffers for a moment after that.
+SERVER_OPTIONS = "-c fsync=off -c full_page_writes=off -c listen_addresses=127.0.0.1"
 
 
 class MissingComponent(RuntimeError):

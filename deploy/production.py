@@ -30,6 +30,7 @@ import urllib.request
 from pathlib import Path
 
 from deploy.postgres import MissingComponent, free_port
+from deploy.processes import launch
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "deploy" / "nginx.conf"
@@ -147,16 +148,8 @@ class Production:
         wait_for(f"{self.url}/robots.txt", "nginx", self.processes["nginx"])
 
     def launch(self, name, *command):
-        log = open(self.folder / "logs" / f"{name}.log", "wb")  # noqa: SIM115 (the process keeps it)
-        self.processes[name] = subprocess.Popen(
-            [str(part) for part in command],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        """Start process `name` (deploy/processes.py), logging to logs/<name>.log in the folder."""
+        self.processes[name] = launch(command, self.folder / "logs" / f"{name}.log", self.env)
 
     def log(self, name, lines=40):
         """The last `lines` lines of a process's log, for a failing test's message."""

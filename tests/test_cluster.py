@@ -162,11 +162,14 @@ def test_editors_read_their_own_writes_at_once_on_either_node(site):
         site.save_post(site.b, "丙：编辑后", post_id=post_id, slug=slug)
         changelist = site.editor.get(f"{site.a}/admin/articles/post/", params={"q": "丙"})
         article_for_editor = site.editor.get(f"{site.a}/news/{slug}/")
+        article_for_reader = site.read(site.nginx, f"/news/{slug}/")
 
     assert "丙：编辑后" in changelist.text
     assert article_for_editor.status_code == 200
     assert "丙：编辑后" in article_for_editor.text
-    # Readers read the replica: once it has applied the edit, they see it too.
+    # Readers read the replica, which has not applied the edit yet; once it has, they see it too.
+    assert article_for_reader.status_code == 200
+    assert "丙：编辑前" in article_for_reader.text
     eventually(lambda: "丙：编辑后" in site.read(site.nginx, f"/news/{slug}/").text)
 
 

@@ -372,6 +372,23 @@ def test_with_replicas_a_page_changed_within_their_lag_is_served_but_not_kept(cl
         assert cached(client, url)
 
 
+def test_with_replicas_what_is_read_within_their_lag_of_a_change_is_read_again_once_it_has_passed(
+    client, posts, other_category, settings
+):
+    settings.DATABASE_REPLICAS = ["replica"]  # the lag rule only; reads stay on the test database
+    # A change is bumped; a replica behind it has the rows as they were (the test database, unchanged
+    # yet), and the site state, the menu and the home page's blocks are read from it.
+    reading.site_changed()
+    assert "港股新闻" in get(client, "/?n=1").content.decode()
+    # The replica then applies the change: the rows change without a bump of their own.
+    Category.objects.filter(pk=other_category.pk).update(name="港股要闻")
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=sticky_seconds() + 1)):
+        page = get(client, "/?n=2").content.decode()
+    assert "港股要闻" in page
+    assert "港股新闻" not in page
+
+
 def test_reader_pages_vary_on_nothing_and_a_page_varying_on_another_header_is_not_kept(client, posts):
     # The same for every reader: requests whose cookies could matter bypass every cache instead.
     assert "Vary" not in get(client, "/")

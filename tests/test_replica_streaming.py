@@ -86,8 +86,8 @@ def publish_then_read(title, primary, replica, wait=0, max_lag=60):
     return answer["status"], answer["page"]
 
 
-def on_replica(replica, sql):
-    with psycopg.connect(replica.url("finews"), autocommit=True) as conn:
+def on_replica(replica, sql, database="finews"):
+    with psycopg.connect(replica.url(database), autocommit=True) as conn:
         return conn.execute(sql).fetchone()[0]
 
 
@@ -148,3 +148,27 @@ def test_a_stopped_replica_is_skipped_and_read_again_once_it_is_back(servers):
     assert status == 200
     assert "丁：副本停机时发布" in page
     assert "戊：副本恢复后发布" not in page
+
+
+def test_a_replica_replayed_up_to_the_primarys_wal_position_holds_every_commit_before_it(servers):
+    # What the router's check (articles/routing.py) and the cluster's tests take a replica at the
+    # primary's position to mean. Each commit is checked at once: one only acknowledged, not yet
+    # written, would reach the replica a moment later.
+    primary, replica = servers
+    with psycopg.connect(primary.url(), autocommit=True) as conn:
+        conn.execute("CREATE TABLE committed (n integer)")
+        until_on_replica(replica, "SELECT to_regclass('committed') IS NOT NULL")
+        for n in range(5):
+            conn.execute("INSERT INTO committed VALUES (%s)", [n])
+            position = conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
+            until_on_replica(replica, f"SELECT pg_last_wal_replay_lsn() >= '{position}'")
+            assert on_replica(replica, f"SELECT count(*) FROM committed WHERE n = {n}", database="postgres") == 1
+
+
+def until_on_replica(replica, sql):
+    """Wait until `sql` is true in the replica's postgres database, failing after 10 s."""
+    for _ in range(100):
+        if on_replica(replica, sql, database="postgres"):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"still not so after 10 s: {sql}")

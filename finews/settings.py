@@ -108,6 +108,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     # NUL in a path or query string is a 400 before any view or query sees it.
     "articles.middleware.RejectUnstorableInputMiddleware",
+    # Pages this process served from the page cache are answered here, before the middleware below.
+    "articles.middleware.PageCacheMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

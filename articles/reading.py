@@ -199,6 +199,7 @@ def site_state(request=None):
     state = getattr(request, "site_state", None)
     if state is None:
         versions = freshness.key_part([freshness.GENERATION, freshness.SITE])
+        # Not {% cache %}: data every view and tag reads (menu, last change, banner), not one template's HTML.
         key = f"{SITE_STATE_KEY}:{versions}"
         state = cache.get(key)
         if state is None:
@@ -579,6 +580,7 @@ def post_items(rows, hide_category=False):
     or a name it shows (the generation), so each item is cached under the post's id, updated_at and
     those versions, and rendering a page costs two cache lookups; misses are fetched and rendered together.
     """
+    # Not {% cache %}: a block per item would be a cache read per item; these are read in one get_many.
     versions = freshness.versions([freshness.GENERATION, *(freshness.scope("post", row.pk) for row in rows)])
     generation = versions[freshness.GENERATION][1]
     keys = {
@@ -649,6 +651,7 @@ def curation(request=None):
         return found
     state = site_state(request)
     version, top = popularity.most_read_now("day")
+    # Not {% cache %}: views need the pinned ids (left out of their lists) as well as the HTML.
     key = f"curation:{state.key}:{version}"
     found = cache.get(key)
     if found is None:

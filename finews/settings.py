@@ -100,8 +100,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A view that cannot reach the database answers the 503 page. Above the replica middleware, which
-    # first makes a page whose replica failed again from the primary; below any middleware serving
-    # whole pages from a cache, which then keeps serving them during an outage.
+    # first makes a page whose replica failed again from the primary. Pages the page cache answers
+    # (PageCacheMiddleware, the view's decorator) need no database and keep being served in an outage.
     "articles.middleware.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",

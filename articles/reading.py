@@ -657,7 +657,7 @@ def curation(request=None):
     if found is None:
         hours = popularity.RANKING_SIZES["day"][0]
         posts = list(
-            (Post.objects.pinned() | Post.objects.published().filter(pk__in=top))
+            (Post.objects.pinned() | Post.objects.published().filter(pk__in=top()))
             .select_related("category")
             .defer("body")
             .annotate(recent_views=popularity.recent_views(hours))

@@ -470,7 +470,7 @@ def most_read(request):
         hours = popularity.RANKING_SIZES["week"][0]
         posts = (
             Post.objects.published()
-            .filter(pk__in=top)
+            .filter(pk__in=top())
             .select_related("category", "source")
             .defer("body")
             .annotate(recent_views=popularity.recent_views(hours))

@@ -1,11 +1,23 @@
-"""Django's Redis cache, with one Redis client per connection pool instead of one per call.
+"""Django's Redis cache, with one Redis client per connection pool instead of one per call, and reads
+that Redis keeps true by telling this process when it changes what they read.
 
 Django's RedisCacheClient makes a new redis.Redis for every get, set or get_many. Making one builds
 its table of about 170 response callbacks, which costs more than the round trip itself on a
 page-cache hit (one get_many of the page's versions). A client holds no connection of its own (it
 borrows one from its pool per command) and may be shared by threads, so one per pool is kept.
+
+`get_many_tracked` is for the few small keys every page-cache hit reads (the versions, see
+articles/freshness.py): they are read on one connection with CLIENT TRACKING on (RESP3). When a key
+this connection read is changed, expires or is flushed, Redis queues an invalidation for it while it
+runs the command that changed it, so the push is on its way before the writer has its answer. A
+value read before is served from memory while no invalidation for it waits on that connection (a
+poll of the socket, no round trip).
 """
 
+import os
+import threading
+
+import redis as redis_py
 from django.core.cache.backends import redis
 
 
@@ -23,9 +35,75 @@ class RedisCacheClient(redis.RedisCacheClient):
         return client
 
 
+class TrackedReads:
+    """Values read on one tracked connection, kept until Redis pushes their invalidation; per process."""
+
+    def __init__(self, url):
+        self.url = url
+        self.serializer = redis.RedisSerializer()
+        self.lock = threading.Lock()
+        self.pid = None
+        self.connection = None
+        self.values = {}
+
+    def get_many(self, keys):
+        """{key: value} of the Redis `keys` that exist; only those not held, or invalidated since, are read."""
+        with self.lock:
+            try:
+                return self.read(keys)
+            except (redis_py.RedisError, OSError):
+                # Whatever the connection missed is unknown: forget every value, connect again next time.
+                self.forget()
+                raise
+
+    def read(self, keys):
+        if self.connection is None or self.pid != os.getpid():
+            self.connect()
+        while self.connection.can_read(timeout=0):
+            self.connection.read_response(push_request=True)
+        missing = [key for key in keys if key not in self.values]
+        if missing:
+            self.connection.send_command("MGET", *missing)
+            # Invalidations sent before the answer are handled on the way (the parser's push handler), so
+            # what the answer holds is newer than any of them.
+            for key, raw in zip(missing, self.connection.read_response(), strict=True):
+                if raw is not None:
+                    self.values[key] = self.serializer.loads(raw)
+        return {key: self.values[key] for key in keys if key in self.values}
+
+    def connect(self):
+        self.forget()
+        connection = redis_py.ConnectionPool.from_url(self.url, protocol=3).make_connection()
+        connection.connect()
+        connection.send_command("CLIENT", "TRACKING", "ON")
+        connection.read_response()
+        connection._parser.set_invalidation_push_handler(self.invalidated)
+        self.connection, self.pid = connection, os.getpid()
+
+    def invalidated(self, push):
+        """Redis's ["invalidate", [keys]], or ["invalidate", None] when it flushed the database."""
+        if push[1] is None:
+            self.values.clear()
+        for key in push[1] or ():
+            self.values.pop(key.decode() if isinstance(key, bytes) else key, None)
+
+    def forget(self):
+        if self.connection is not None and self.pid == os.getpid():
+            self.connection.disconnect()
+        self.connection = None
+        self.values = {}
+
+
 class RedisCache(redis.RedisCache):
     """settings.CACHES' backend when CACHE_URL names a Redis server."""
 
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+        self._tracked = TrackedReads(self._servers[0])
+
+    def get_many_tracked(self, keys):
+        """As get_many, for small keys read on every request that change rarely: what this process read before
+        and Redis has not changed since comes from memory, with no round trip."""
+        full = {self.make_and_validate_key(key): key for key in keys}
+        return {full[key]: value for key, value in self._tracked.get_many(list(full)).items()}

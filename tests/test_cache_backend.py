@@ -25,3 +25,38 @@ def test_values_round_trip_through_the_shared_client():
     assert backend.get_many(["a", "b", "c"]) == {"a": 1, "b": [2]}
     backend.delete_many(["a", "b"])
     assert backend.get("a") is None
+
+
+@pytest.fixture
+def redis_backends():
+    """Two clients of one Redis database, as two processes have: a reader and a writer."""
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis does not answer at {REDIS_URL}: {error}")
+    reader, writer = (RedisCache(REDIS_URL, {"KEY_PREFIX": "finews-test-tracked"}) for _ in range(2))
+    yield reader, writer
+    writer.delete_many(["version", "other"])
+
+
+def test_a_tracked_read_is_kept_in_memory_until_another_client_changes_the_key(redis_backends):
+    reader, writer = redis_backends
+    writer.set_many({"version": (1.0, "a"), "other": 2}, 60)
+
+    assert reader.get_many_tracked(["version", "other", "missing"]) == {"version": (1.0, "a"), "other": 2}
+    assert reader._tracked.values  # held, so the next read asks Redis nothing
+
+    writer.set("version", (2.0, "b"), 60)
+    assert reader.get_many_tracked(["version", "other"]) == {"version": (2.0, "b"), "other": 2}
+
+    writer.delete("other")
+    assert reader.get_many_tracked(["version", "other"]) == {"version": (2.0, "b")}
+
+
+def test_a_tracked_read_sees_a_key_that_appears_later(redis_backends):
+    reader, writer = redis_backends
+    assert reader.get_many_tracked(["version"]) == {}
+
+    writer.set("version", (3.0, "c"), 60)
+
+    assert reader.get_many_tracked(["version"]) == {"version": (3.0, "c")}

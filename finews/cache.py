@@ -11,11 +11,13 @@ articles/freshness.py): they are read on one connection with CLIENT TRACKING on 
 this connection read is changed, expires or is flushed, Redis queues an invalidation for it while it
 runs the command that changed it, so the push is on its way before the writer has its answer. A
 value read before is served from memory while no invalidation for it waits on that connection (a
-poll of the socket, no round trip).
+poll of the socket, no round trip) and Redis has answered on it within the last second (else a
+PING first). A lost connection forgets every value.
 """
 
 import os
 import threading
+import time
 
 import redis as redis_py
 from django.core.cache.backends import redis
@@ -35,6 +37,13 @@ class RedisCacheClient(redis.RedisCacheClient):
         return client
 
 
+# Values a process keeps at most: one version per post whose page it checked, and a few more.
+TRACKED_KEYS = 10_000
+# A connection Redis has not answered for this long is asked (a PING) before its values are trusted: a
+# connection that died with no word (a network cut) would otherwise never bring another invalidation.
+CONTACT_SECONDS = 1.0
+
+
 class TrackedReads:
     """Values read on one tracked connection, kept until Redis pushes their invalidation; per process."""
 
@@ -45,6 +54,7 @@ class TrackedReads:
         self.pid = None
         self.connection = None
         self.values = {}
+        self.contact = 0.0
 
     def get_many(self, keys):
         """{key: value} of the Redis `keys` that exist; only those not held, or invalidated since, are read."""
@@ -52,16 +62,29 @@ class TrackedReads:
             try:
                 return self.read(keys)
             except (redis_py.RedisError, OSError):
-                # Whatever the connection missed is unknown: forget every value, connect again next time.
+                # Whatever a lost connection missed is unknown: forget every value and read on a new one,
+                # once (Redis restarted, or closed an idle connection), as the pooled client retries.
                 self.forget()
-                raise
+                try:
+                    return self.read(keys)
+                except (redis_py.RedisError, OSError):
+                    self.forget()
+                    raise
 
     def read(self, keys):
         if self.connection is None or self.pid != os.getpid():
             self.connect()
+        if time.monotonic() - self.contact > CONTACT_SECONDS:
+            # Its answer comes after every invalidation Redis queued before it (handled on the way).
+            self.connection.send_command("PING")
+            self.connection.read_response()
+            self.contact = time.monotonic()
         while self.connection.can_read(timeout=0):
             self.connection.read_response(push_request=True)
         missing = [key for key in keys if key not in self.values]
+        if missing and len(self.values) + len(missing) > TRACKED_KEYS:
+            self.values.clear()  # bounded memory: forget them all and read these again
+            missing = list(keys)
         if missing:
             self.connection.send_command("MGET", *missing)
             # Invalidations sent before the answer are handled on the way (the parser's push handler), so
@@ -69,6 +92,7 @@ class TrackedReads:
             for key, raw in zip(missing, self.connection.read_response(), strict=True):
                 if raw is not None:
                     self.values[key] = self.serializer.loads(raw)
+            self.contact = time.monotonic()
         return {key: self.values[key] for key in keys if key in self.values}
 
     def connect(self):

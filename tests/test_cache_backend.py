@@ -60,3 +60,17 @@ def test_a_tracked_read_sees_a_key_that_appears_later(redis_backends):
     writer.set("version", (3.0, "c"), 60)
 
     assert reader.get_many_tracked(["version"]) == {"version": (3.0, "c")}
+
+
+def test_a_tracked_reader_whose_connection_redis_closed_reads_again(redis_backends):
+    reader, writer = redis_backends
+    writer.set("version", (4.0, "d"), 60)
+    assert reader.get_many_tracked(["version"]) == {"version": (4.0, "d")}
+    connection = reader._tracked.connection
+    connection.send_command("CLIENT", "ID")
+    client_id = connection.read_response()
+
+    writer._cache.get_client(write=True).execute_command("CLIENT", "KILL", "ID", client_id)
+    writer.set("version", (5.0, "e"), 60)  # its invalidation has no connection to go to
+
+    assert reader.get_many_tracked(["version"]) == {"version": (5.0, "e")}

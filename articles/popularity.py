@@ -171,7 +171,7 @@ def recent_views(hours, now=None):
 
 def ranking():
     """The rankings the last flush computed ({"version", "day", "week"}: ids, most read first), or None."""
-    return cache.get(RANKING_KEY)
+    return freshness.read_tracked([RANKING_KEY]).get(RANKING_KEY)
 
 
 def most_read_now(period):

@@ -330,10 +330,7 @@ def still_true(versions):
     """Whether a page stored with `versions` may be served: none of them bumped, and no scheduled post gone
     live since (articles/freshness.py). At most one read of the shared cache."""
     wanted = freshness.version_keys(versions)
-    # On Redis (finews.cache), versions this process read before come from memory until Redis says
-    # they changed; any other cache is read.
-    read = getattr(cache, "get_many_tracked", cache.get_many)
-    current = read([*wanted, freshness.NEXT_SCHEDULED_KEY])
+    current = freshness.read_tracked([*wanted, freshness.NEXT_SCHEDULED_KEY])
     next_scheduled = current.pop(freshness.NEXT_SCHEDULED_KEY, None)
     if next_scheduled is None or next_scheduled <= time.time():
         return False

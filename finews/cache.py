@@ -21,6 +21,7 @@ import time
 
 import redis as redis_py
 from django.core.cache.backends import redis
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 
 
 class RedisCacheClient(redis.RedisCacheClient):
@@ -111,6 +112,13 @@ class TrackedReads:
         for key in push[1] or ():
             self.values.pop(key.decode() if isinstance(key, bytes) else key, None)
 
+    def drop(self, keys):
+        """Forget the values of `keys`, which this process has just written: its next read of them is fresh
+        without waiting for the invalidation Redis sends."""
+        with self.lock:
+            for key in keys:
+                self.values.pop(key, None)
+
     def forget(self):
         if self.connection is not None and self.pid == os.getpid():
             self.connection.disconnect()
@@ -125,6 +133,42 @@ class RedisCache(redis.RedisCache):
         super().__init__(server, params)
         self._class = RedisCacheClient
         self._tracked = TrackedReads(self._servers[0])
+
+    # Writes through this backend forget this process's tracked values of what they wrote.
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        super().set(key, value, timeout, version)
+        self._tracked.drop([self.make_key(key, version)])
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        added = super().add(key, value, timeout, version)
+        self._tracked.drop([self.make_key(key, version)])
+        return added
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        failed = super().set_many(data, timeout, version)
+        self._tracked.drop([self.make_key(key, version) for key in data])
+        return failed
+
+    def delete(self, key, version=None):
+        deleted = super().delete(key, version)
+        self._tracked.drop([self.make_key(key, version)])
+        return deleted
+
+    def delete_many(self, keys, version=None):
+        super().delete_many(keys, version)
+        self._tracked.drop([self.make_key(key, version) for key in keys])
+
+    def incr(self, key, delta=1, version=None):
+        value = super().incr(key, delta, version)
+        self._tracked.drop([self.make_key(key, version)])
+        return value
+
+    def clear(self):
+        cleared = super().clear()
+        with self._tracked.lock:
+            self._tracked.forget()
+        return cleared
 
     def get_many_tracked(self, keys):
         """As get_many, for small keys read on every request that change rarely: what this process read before

@@ -74,3 +74,13 @@ def test_a_tracked_reader_whose_connection_redis_closed_reads_again(redis_backen
     writer.set("version", (5.0, "e"), 60)  # its invalidation has no connection to go to
 
     assert reader.get_many_tracked(["version"]) == {"version": (5.0, "e")}
+
+
+def test_a_process_reads_its_own_write_at_once(redis_backends):
+    reader, _ = redis_backends
+    reader.set("version", (6.0, "f"), 60)
+    assert reader.get_many_tracked(["version"]) == {"version": (6.0, "f")}
+
+    reader.set_many({"version": (7.0, "g")}, 60)
+
+    assert reader.get_many_tracked(["version"]) == {"version": (7.0, "g")}

@@ -133,6 +133,7 @@ class RedisCache(redis.RedisCache):
         super().__init__(server, params)
         self._class = RedisCacheClient
         self._tracked = TrackedReads(self._servers[0])
+        self.tracking_refused = False
 
     # Writes through this backend forget this process's tracked values of what they wrote.
 
@@ -173,5 +174,12 @@ class RedisCache(redis.RedisCache):
     def get_many_tracked(self, keys):
         """As get_many, for small keys read on every request that change rarely: what this process read before
         and Redis has not changed since comes from memory, with no round trip."""
-        full = {self.make_and_validate_key(key): key for key in keys}
-        return {full[key]: value for key, value in self._tracked.get_many(list(full)).items()}
+        if not self.tracking_refused:
+            full = {self.make_and_validate_key(key): key for key in keys}
+            try:
+                return {full[key]: value for key, value in self._tracked.get_many(list(full)).items()}
+            except redis_py.ResponseError:
+                # A server that refuses RESP3 or CLIENT TRACKING (older than Redis 6, or a proxy or managed
+                # service that disables CLIENT): read these as any other keys, with a round trip.
+                self.tracking_refused = True
+        return self.get_many(keys)

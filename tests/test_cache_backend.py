@@ -84,3 +84,13 @@ def test_a_process_reads_its_own_write_at_once(redis_backends):
     reader.set_many({"version": (7.0, "g")}, 60)
 
     assert reader.get_many_tracked(["version"]) == {"version": (7.0, "g")}
+
+
+def test_a_server_refusing_client_tracking_is_read_with_a_round_trip(redis_backends):
+    reader, writer = redis_backends
+    writer.set("version", (8.0, "h"), 60)
+    # As a server where CLIENT is disabled answers: an error to the command that turns tracking on.
+    reader._tracked.url = reader._servers[0] + "?client_name=bad name"
+
+    assert reader.get_many_tracked(["version"]) == {"version": (8.0, "h")}
+    assert reader.tracking_refused

@@ -153,6 +153,7 @@ def feed(request, format, **kwargs):
     # Its XML is kept under the site's versions, so the page depends on every post too.
     depends_on(request, freshness.SITE)
     state = site_state(request)
+    # Not {% cache %}: Django's syndication framework writes the XML, no template.
     key = f"feed:{escape_uri_path(request.path)}:{state.key}"
     xml = cache.get(key)
     if xml is None:

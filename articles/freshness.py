@@ -70,11 +70,17 @@ def version_keys(names):
     return {VERSION_PREFIX + name: name for name in names}
 
 
+def read_tracked(keys):
+    """cache.get_many of small keys every page reads (versions, the ranking). On Redis (finews.cache) what
+    this process read before comes from memory until Redis says it changed: no round trip."""
+    return getattr(cache, "get_many_tracked", cache.get_many)(keys)
+
+
 def versions(names):
-    """{name: token} of the versions `names`, one cache round trip; a version not in the cache (never
-    bumped, or evicted) gets a new token, so nothing cached before can match it."""
+    """{name: token} of the versions `names`, at most one cache round trip; a version not in the cache
+    (never bumped, or evicted) gets a new token, so nothing cached before can match it."""
     keys = version_keys(names)
-    found = cache.get_many(list(keys))
+    found = read_tracked(list(keys))
     missing = {key: new_token(0.0) for key in keys if key not in found}
     if missing:
         cache.set_many(missing, timeout=version_seconds())

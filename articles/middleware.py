@@ -1,8 +1,9 @@
 """Middleware between the web and every page: input no page can answer is turned away before a
-view or a query sees it, and a database outage is a designed 503 rather than a bare 500.
+view or a query sees it, a database outage is a designed 503 rather than a bare 500, and a reader page
+this process has answered before is answered again before the rest of the middleware and the view run.
 
-Both sit low in settings.MIDDLEWARE, so whatever serves whole pages from a cache above them keeps
-serving those pages while the database is away.
+The outage middleware sits above the page cache's, so cached pages keep being served while the
+database is away.
 """
 
 import logging
@@ -12,6 +13,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
+from . import reading
 from .context_processors import site
 
 logger = logging.getLogger(__name__)
@@ -84,3 +86,27 @@ class DatabaseOutageMiddleware:
             return None
         logger.warning("Database unavailable, answered 503 for %s: %s", request.path, str(exception).strip())
         return outage_response(request)
+
+
+class PageCacheMiddleware:
+    """The page cache's fast path: an anonymous GET or HEAD of a page this process keeps
+    (reading.local_pages) is answered here, while the page's versions are unchanged, with the
+    headers the middleware below added when it was made (X-Frame-Options, the CSP), so the CSRF,
+    auth, messages, CSP, history and axes middleware and the view do no work. What the view's
+    decorator (reading.reader_page) stored or served from the shared cache is kept here on its way out.
+
+    Below RejectUnstorableInputMiddleware (a NUL in a cookie is still a 400) and the CORS middleware
+    (which adds its headers to a request with an Origin, answered here or not)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not reading.may_use_page_cache(request):
+            return self.get_response(request)
+        key = reading.page_key(request)
+        response = reading.local_page(request, key)
+        if response is None:
+            response = self.get_response(request)
+            reading.keep_local_page(request, key, response)
+        return response

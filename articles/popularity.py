@@ -171,17 +171,18 @@ def recent_views(hours, now=None):
 
 def ranking():
     """The rankings the last flush computed ({"version", "day", "week"}: ids, most read first), or None."""
-    return cache.get(RANKING_KEY)
+    return freshness.read_tracked([RANKING_KEY]).get(RANKING_KEY)
 
 
 def most_read_now(period):
     """(version, ids) of the `period`'s ranking ("day" or "week"): the one the last flush computed, or, when
-    the cache lost it, the ranking itself as a subquery under version 0."""
+    the cache lost it, the ranking itself as a subquery under version 0. `ids` is a function: a page whose
+    list is cached under the version builds no query (the subquery's ORM work is a few ms a page)."""
     ranked = ranking()
     if ranked:
-        return ranked["version"], ranked[period]
+        return ranked["version"], lambda: ranked[period]
     hours, size = RANKING_SIZES[period]
-    return 0, most_read_ids(hours, size)
+    return 0, lambda: most_read_ids(hours, size)
 
 
 def update_ranking(now=None, changed=True):

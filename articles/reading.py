@@ -20,7 +20,6 @@ and URLs sit on this module; it sits on the models, and imports none of them.
 
 import datetime
 import hashlib
-import pickle
 import threading
 import time
 from collections import OrderedDict
@@ -38,9 +37,9 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import cc_delim_re, patch_cache_control, set_response_etag
+from django.utils.cache import cc_delim_re, get_conditional_response, patch_cache_control, set_response_etag
 from django.utils.dateparse import parse_datetime
-from django.utils.http import http_date
+from django.utils.http import http_date, parse_http_date_safe
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import conditional_page
 from taggit.models import Tag
@@ -207,6 +206,7 @@ def site_state(request=None):
     state = getattr(request, "site_state", None)
     if state is None:
         versions, changed_at = freshness.key_part([freshness.GENERATION, freshness.SITE])
+        # Not {% cache %}: data every view and tag reads (menu, last change, banner), not one template's HTML.
         key = f"{SITE_STATE_KEY}:{versions}"
         state = cache.get(key)
         if state is None:
@@ -335,18 +335,33 @@ def page_key(request):
 
 def still_true(versions):
     """Whether a page stored with `versions` may be served: none of them bumped, and no scheduled post gone
-    live since (articles/freshness.py). One read of the shared cache."""
+    live since (articles/freshness.py). At most one read of the shared cache."""
     wanted = freshness.version_keys(versions)
-    current = cache.get_many([*wanted, freshness.NEXT_SCHEDULED_KEY])
+    current = freshness.read_tracked([*wanted, freshness.NEXT_SCHEDULED_KEY])
     next_scheduled = current.pop(freshness.NEXT_SCHEDULED_KEY, None)
     if next_scheduled is None or next_scheduled <= time.time():
         return False
     return all(current.get(key) == versions[name] for key, name in wanted.items())
 
 
+class LocalPage(NamedTuple):
+    """A page as this process answered it: when it expires, the versions it was stored with, and the
+    response as it left the middleware below PageCacheMiddleware (status, headers, body)."""
+
+    expires: float
+    versions: dict
+    status: int
+    headers: dict
+    body: bytes
+
+    def response(self):
+        return HttpResponse(self.body, status=self.status, headers=self.headers)
+
+
 class LocalPages:
-    """The pages this process served last, pickled, with their versions and expiry: a hit then reads only
-    the versions from the shared cache (Redis), not the whole page (about 100 KB for the home page)."""
+    """The pages this process served last, the most recently served first. A hit then reads only the
+    versions from the shared cache (Redis), not the whole page (about 100 KB for the home page), and
+    unpickles nothing: the page is kept as bytes and headers."""
 
     def __init__(self, size):
         self.size = size
@@ -354,18 +369,18 @@ class LocalPages:
         self.lock = threading.Lock()
 
     def get(self, key):
+        """The LocalPage under `key`, unless there is none or it has expired."""
         with self.lock:
             found = self.pages.get(key)
             if found is not None:
                 self.pages.move_to_end(key)
-        if found is None or found[0] <= time.time():
+        if found is None or found.expires <= time.time():
             return None
-        return found[1], pickle.loads(found[2])
+        return found
 
-    def put(self, key, expires, versions, response):
-        pickled = pickle.dumps(response, pickle.HIGHEST_PROTOCOL)
+    def put(self, key, page):
         with self.lock:
-            self.pages[key] = (expires, versions, pickled)
+            self.pages[key] = page
             self.pages.move_to_end(key)
             while len(self.pages) > self.size:
                 self.pages.popitem(last=False)
@@ -374,31 +389,54 @@ class LocalPages:
 local_pages = LocalPages(LOCAL_PAGES)
 
 
-def stored_page(key):
-    """The page stored under `key` if it may still be served, from this process's copy or the shared cache."""
-    for source in ("local", "shared"):
-        if source == "local":
-            entry = local_pages.get(key)
-        else:
-            entry = cache.get(key)
-            if entry is not None:
-                local_pages.put(key, entry[2], entry[0], entry[1])
-                entry = entry[:2]
-        if entry is not None and still_true(entry[0]):
-            return entry[1]
-    return None
+def local_page(request, key):
+    """The response to `request` from this process's copy of the page under `key` while it is still true
+    (one read of the shared cache), a 304 when the request's validators match it, or None."""
+    page = local_pages.get(key)
+    if page is None or not still_true(page.versions):
+        return None
+    response = page.response()
+    response.headers["X-Page-Cache"] = "hit"
+    # As conditional_page answers on the view's way out: its ETag, or its Last-Modified, for a GET.
+    if request.method != "GET":
+        return response
+    last_modified = parse_http_date_safe(response.get("Last-Modified", ""))
+    return get_conditional_response(request, etag=response.get("ETag"), last_modified=last_modified, response=response)
+
+
+def keep_local_page(request, key, response):
+    """Keep `response` in this process's pages when the page cache stored it or served it from the shared cache
+    (it names the versions, `request.page_entry`) and nothing above the view made it unfit to keep (a
+    cookie, a 304, a Vary of its own)."""
+    entry = getattr(request, "page_entry", None)
+    if entry is None or entry[2] != response.status_code or not page_cache_seconds(response):
+        return
+    versions, expires, _ = entry
+    local_pages.put(key, LocalPage(expires, versions, response.status_code, dict(response.items()), response.content))
+
+
+def stored_page(request, key):
+    """The page stored under `key` in the shared cache if it may still be served; `request.page_entry` then
+    names its versions, expiry and status for PageCacheMiddleware."""
+    entry = cache.get(key)
+    if entry is None or not still_true(entry[0]):
+        return None
+    versions, response, expires = entry
+    request.page_entry = (versions, expires, response.status_code)
+    return response
 
 
 def page_cache(respond):
     """The whole-page cache: a page is stored with the versions it depends on (freshness) and served while
-    they are all unchanged and no scheduled post has gone live since; a hit makes no query."""
+    they are all unchanged and no scheduled post has gone live since; a hit makes no query. This process
+    also keeps its own copy of the page (local_pages), which PageCacheMiddleware serves before the view."""
 
     @wraps(respond)
     def serve(request, *args, **kwargs):
         if not may_use_page_cache(request):
             return respond(request, *args, **kwargs)
         key = page_key(request)
-        response = stored_page(key)
+        response = stored_page(request, key)
         if response is not None:
             response.headers["X-Page-Cache"] = "hit"
             return response
@@ -421,7 +459,7 @@ def page_cache(respond):
                     set_response_etag(response)
                 expires = time.time() + seconds
                 cache.set(key, (versions, response, expires), seconds)
-                local_pages.put(key, expires, versions, response)
+                request.page_entry = (versions, expires, response.status_code)
         response.headers["X-Page-Cache"] = "miss"
         return response
 
@@ -548,6 +586,7 @@ def post_items(rows, hide_category=False):
     or a name it shows (the generation), so each item is cached under the post's id, updated_at and
     those versions, and rendering a page costs two cache lookups; misses are fetched and rendered together.
     """
+    # Not {% cache %}: a block per item would be a cache read per item; these are read in one get_many.
     versions = freshness.versions([freshness.GENERATION, *(freshness.scope("post", row.pk) for row in rows)])
     generation = versions[freshness.GENERATION][1]
     keys = {
@@ -619,12 +658,13 @@ def curation(request=None):
         return found
     state = site_state(request)
     version, top = popularity.most_read_now("day")
+    # Not {% cache %}: views need the pinned ids (left out of their lists) as well as the HTML.
     key = f"curation:{state.key}:{version}"
     found = cache.get(key)
     if found is None:
         hours = popularity.RANKING_SIZES["day"][0]
         posts = list(
-            (Post.objects.pinned() | Post.objects.published().filter(pk__in=top))
+            (Post.objects.pinned() | Post.objects.published().filter(pk__in=top()))
             .select_related("category")
             .defer("body")
             .annotate(recent_views=popularity.recent_views(hours))

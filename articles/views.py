@@ -139,31 +139,26 @@ def union_all(parts):
 
 
 def category_sections(state):
-    """The home page's category blocks as HTML: each category's five newest posts, the categories
-    with the freshest news first. One UNION query of small index scans, one per category, run
-    again only after something changed."""
-    key = f"home-sections:{state.key}"
-    html = cache.get(key)
-    if html is None:
-        per_category = [
-            Post.objects.published()
-            .in_category(category.pk)
-            .only("title", "slug", "published_at", "category")
-            .order_by("-published_at", "-pk")[:5]
-            for category in state.categories
-        ]
-        by_category = {}
-        for post in union_all(per_category):
-            by_category.setdefault(post.category_id, []).append(post)
-        sections = [
-            {"category": category, "posts": sorted(by_category[category.pk], key=lambda p: p.published_at)[::-1]}
-            for category in state.categories
-            if category.pk in by_category
-        ]
-        sections.sort(key=lambda section: section["posts"][0].published_at, reverse=True)
-        html = render_to_string("articles/_home_sections.html", {"sections": sections})
-        cache.set(key, html, state.keep_seconds(LINKED_FRAGMENT_SECONDS))
-    return html
+    """The home page's category blocks: each category's five newest posts, the categories with the
+    freshest news first. One UNION query of small index scans, one per category; home.html caches
+    the blocks it renders ({% cache %} under the site's versions), so it runs only after a change."""
+    per_category = [
+        Post.objects.published()
+        .in_category(category.pk)
+        .only("title", "slug", "published_at", "category")
+        .order_by("-published_at", "-pk")[:5]
+        for category in state.categories
+    ]
+    by_category = {}
+    for post in union_all(per_category):
+        by_category.setdefault(post.category_id, []).append(post)
+    sections = [
+        {"category": category, "posts": sorted(by_category[category.pk], key=lambda p: p.published_at)[::-1]}
+        for category in state.categories
+        if category.pk in by_category
+    ]
+    sections.sort(key=lambda section: section["posts"][0].published_at, reverse=True)
+    return sections
 
 
 @reader_page("listing")
@@ -181,7 +176,10 @@ def home(request):
         "headlines": curated.home.html,
         "most_read": curated.most_read,
         "items": post_items(newest),
-        "sections": category_sections(state),
+        # Called by the template only when its {% cache %} block holds no copy.
+        "sections": lambda: category_sections(state),
+        "site_versions": state.key,
+        "fragment_seconds": state.keep_seconds(LINKED_FRAGMENT_SECONDS),
         "feeds": feed_links(),
         "current_category": "home",
     }
@@ -289,6 +287,7 @@ def article_fragments(post):
     related posts need, cached until the post changes (its version: an edit, its charts, tags and
     stocks) or a name it shows does (the generation)."""
     versions, changed_at = freshness.key_part([freshness.GENERATION, freshness.scope("post", post.pk)])
+    # Not {% cache %}: the view needs the stock and tag ids (depends_on, article_links) before rendering.
     key = f"article:{post.pk}:{post.updated_at.timestamp()}:{versions}"
     fragments = cache.get(key)
     if fragments is None:
@@ -315,6 +314,7 @@ def article_fragments(post):
 def article_links_html(request, post, article):
     """The article's neighbours in its category (`neighbours`, under it) and its related posts
     (`related`, in its sidebar) as HTML, built again only after something changed on the site."""
+    # Not {% cache %}: one query fills two places of the page (under the article, in the sidebar).
     state = site_state(request)
     key = f"article-links:{post.pk}:{state.key}"
     links = cache.get(key)
@@ -464,22 +464,28 @@ def most_read(request):
     depends_on(request, freshness.SITE, freshness.RANKING)
     state = site_state(request)
     version, top = popularity.most_read_now("week")
-    key = f"most-read-week:{state.key}:{version}"
-    html = cache.get(key)
-    if html is None:
+
+    def ranked():
+        """Called by the template only when its {% cache %} block (under the site's and the ranking's
+        versions) holds no copy."""
         hours = popularity.RANKING_SIZES["week"][0]
         posts = (
             Post.objects.published()
-            .filter(pk__in=top)
+            .filter(pk__in=top())
             .select_related("category", "source")
             .defer("body")
             .annotate(recent_views=popularity.recent_views(hours))
         )
-        ranked_posts = sorted((p for p in posts if p.recent_views), key=lambda p: (-p.recent_views, -p.pk))
-        html = render_to_string("articles/_most_read_week.html", {"posts": ranked_posts})
-        ranked_at = freshness.bumped_at([freshness.RANKING])
-        cache.set(key, html, state.keep_seconds(LINKED_FRAGMENT_SECONDS, ranked_at))
-    context = {"heading": "7 日热门", "kind": "热门", "ranking": html, "description": "过去 7 天读者最多的财经资讯。"}
+        return sorted((p for p in posts if p.recent_views), key=lambda p: (-p.recent_views, -p.pk))
+
+    context = {
+        "heading": "7 日热门",
+        "kind": "热门",
+        "ranked": ranked,
+        "versions": (state.key, version),
+        "fragment_seconds": state.keep_seconds(LINKED_FRAGMENT_SECONDS, freshness.bumped_at([freshness.RANKING])),
+        "description": "过去 7 天读者最多的财经资讯。",
+    }
     response = render(request, "articles/most_read.html", context)
     return set_last_modified(response, state.last_change)
 

@@ -100,14 +100,16 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A view that cannot reach the database answers the 503 page. Above the replica middleware, which
-    # first makes a page whose replica failed again from the primary; below any middleware serving
-    # whole pages from a cache, which then keeps serving them during an outage.
+    # first makes a page whose replica failed again from the primary. Pages the page cache answers
+    # (PageCacheMiddleware, the view's decorator) need no database and keep being served in an outage.
     "articles.middleware.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     # NUL in a path or query string is a 400 before any view or query sees it.
     "articles.middleware.RejectUnstorableInputMiddleware",
+    # Pages this process served from the page cache are answered here, before the middleware below.
+    "articles.middleware.PageCacheMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -193,7 +195,7 @@ if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(f"CACHE_URL must be a redis://, rediss:// or unix:// URL, not {CACHE_URL!r}")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "finews"}
+        {"BACKEND": "finews.cache.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "finews"}
         if CACHE_URL
         else {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",

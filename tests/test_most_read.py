@@ -16,7 +16,7 @@ from tests.post_form import post_form_data
 BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"
 REDIS_CACHE = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "finews.cache.RedisCache",
         "LOCATION": "redis://127.0.0.1:6379/7",
         "KEY_PREFIX": "finews-test",
     }

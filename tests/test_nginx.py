@@ -29,7 +29,7 @@ def shared_cache(settings):
         redis.Redis.from_url(REDIS_URL).ping()
     except redis.RedisError as error:
         pytest.skip(f"Redis does not answer at {REDIS_URL}: {error}")
-    backend = "django.core.cache.backends.redis.RedisCache"
+    backend = "finews.cache.RedisCache"
     settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": REDIS_URL, "KEY_PREFIX": "finews"}}
     cache.clear()
     yield

@@ -454,3 +454,49 @@ def test_a_flush_that_changes_the_ranking_makes_the_pages_showing_it_again(clien
     assert not cached(client, "/")
     assert not cached(client, other.get_absolute_url())  # its sidebar lists the most read
     assert cached(client, other.category.get_absolute_url())
+
+
+# The fast path: PageCacheMiddleware answers a page this process keeps before the rest of the middleware.
+
+
+def test_a_hit_carries_the_headers_the_middleware_below_the_page_cache_added(client, posts):
+    for url in ("/", posts[0].get_absolute_url()):
+        first = get(client, url)
+        again = get(client, url)
+
+        assert again["X-Page-Cache"] == "hit"
+        for header in ("X-Frame-Options", "Content-Security-Policy", "X-Content-Type-Options", "Content-Type"):
+            assert again[header] == first[header], header
+
+
+def test_a_page_another_process_stored_is_served_from_the_shared_cache_and_kept(
+    client, posts, django_assert_num_queries
+):
+    first = get(client, "/")
+    reading.local_pages.pages.clear()  # as in another worker, which has only the shared cache
+
+    with django_assert_num_queries(0):
+        shared = get(client, "/")
+        local = get(client, "/")
+
+    assert shared["X-Page-Cache"] == local["X-Page-Cache"] == "hit"
+    assert shared.content == local.content == first.content
+    assert reading.page_key(RequestFactory().get("/")) in reading.local_pages.pages
+
+
+def test_a_cached_page_asked_with_a_nul_in_a_cookie_is_still_a_400(client, posts):
+    get(client, "/")
+    assert cached(client, "/")
+    client.cookies["preference"] = "a\x00b"
+
+    assert client.get("/").status_code == 400
+
+
+def test_a_cached_api_answer_to_another_origin_keeps_its_cors_header(client, posts):
+    url = "/api/v1/posts"
+    client.get(url)
+    again = client.get(url, HTTP_ORIGIN="https://app.example.com")
+
+    assert again["X-Page-Cache"] == "hit"
+    assert again["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Origin" not in client.get(url)

@@ -178,6 +178,7 @@ def post_payloads(rows):
     As with the reader's headlines (reading.post_items), each post's data is cached under its id and
     updated_at, so a page costs a cache lookup; the posts not cached are fetched and serialised together.
     """
+    # Not {% cache %}: JSON data, no template; a page's posts are read in one get_many.
     keys = [payload_key(row) for row in rows]
     found = cache.get_many(keys)
     missing = [row.pk for row, key in zip(rows, keys, strict=True) if key not in found]

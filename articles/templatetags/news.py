@@ -31,6 +31,7 @@ def category_nav(context, current=None):
     on every page even when its content comes from the cache.
     """
     state = site_state(context.get("request"))
+    # Not {% cache %}: the menu's split (split_menu) is worked out here, and its key is what it shows.
     key = f"category-nav:{state.menu_key}:{current}"
     html = cache.get(key)
     if html is None:

@@ -73,6 +73,8 @@ LOCAL_PAGES = 128
 # Requests with a cookie the page could depend on bypass the page cache, so a page may vary on Cookie.
 VARY_KEPT = {"", "cookie", "accept-encoding"}
 STALE_SECONDS = 30
+# How long shared caches may keep a page made from rows that may predate a change (see page_cache).
+UNSURE_SHARED_SECONDS = 1
 # Fragments keyed by their post's updated_at and the generation (a headline, an article's own HTML)
 # change only when the post or a name does; this only bounds how long an unused one lingers.
 FRAGMENT_SECONDS = 600
@@ -451,8 +453,12 @@ def page_cache(respond):
                 names = {freshness.SITE}
             versions = freshness.versions({freshness.GENERATION, *names})
             # Not kept if what it shows changed while it was being made (it may show the rows before), or,
-            # read from a replica, within the most that replica can be behind.
-            if not freshness.changed_since(versions.values(), started - freshness.replica_lag()):
+            # read from a replica, within the most that replica can be behind; nor for longer than
+            # UNSURE_SHARED_SECONDS by nginx or a CDN, which would otherwise hold it past the change.
+            if freshness.changed_since(versions.values(), started - freshness.replica_lag()):
+                if response.has_header("Cache-Control") and "public" in response["Cache-Control"]:
+                    patch_cache_control(response, s_maxage=min(settings.SHARED_CACHE_SECONDS, UNSURE_SHARED_SECONDS))
+            else:
                 if hasattr(response, "render"):  # a TemplateResponse (the sitemaps)
                     response.render()
                 if response.status_code == 200 and not response.has_header("ETag"):

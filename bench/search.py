@@ -13,8 +13,6 @@ GIN index (what the planner picks, and the other plan forced).
 """
 
 import argparse
-import os
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -29,7 +27,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 
-from web import fetch, log, prepare_database, wait_until_up  # noqa: E402
+from web import add_site_arguments, fetch, log, prepare_database, site_environment, wait_until_up  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/finews_bench_search"
 GOAL_MS = 50
@@ -61,10 +59,9 @@ def query_classes(largest_category, first_day, last_day):
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
-    parser.add_argument("--posts", type=int, default=1_000_000, help="posts to load (default 1,000,000)")
-    parser.add_argument("--reseed", action="store_true", help="empty the database's posts and load them again")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8205)), help="gunicorn's port")
+    add_site_arguments(parser, port=8205, database_url=DEFAULT_DATABASE_URL)
+    parser.add_argument("--cache-url", default="", help="CACHE_URL for the site, e.g. redis://127.0.0.1:6379/0")
+    parser.add_argument("--replica-urls", default="", help="DATABASE_REPLICA_URLS for the site")
     parser.add_argument("--rounds", type=int, default=10, help="requests per query (default 10)")
     parser.add_argument("--skip-reindex", action="store_true", help="do not time building the index")
     return parser.parse_args()
@@ -127,20 +124,9 @@ def explain_both_ways(database_url, tsquery):
 def main():
     args = parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="finews-bench-search-"))
-    env = {
-        **os.environ,
-        "DATABASE_URL": args.database_url,
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "DEBUG": "0",
-        "SECURE_SSL_REDIRECT": "0",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SITE_URL": f"http://127.0.0.1:{args.port}",
-        "STATIC_ROOT": str(tmp / "static"),
-        "MEDIA_ROOT": str(tmp / "media"),
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "finews.settings",
-    }
-    os.environ.update(env)
+    # The web benchmark's environment: production settings, the page cache off, so that every request
+    # searches.
+    env = site_environment(args, tmp)
     prepare_database(args, env)
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
 

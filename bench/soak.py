@@ -21,7 +21,6 @@ connection counts. The exit status is 1 when any response failed.
 
 import argparse
 import json
-import os
 import random
 import shutil
 import subprocess
@@ -35,7 +34,7 @@ from urllib.parse import urlencode
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from web import DEFAULT_DATABASE_URL, ROOT, fetch, log, prepare_database, site_environment, wait_until_up
+from web import ROOT, add_site_arguments, fetch, log, prepare_database, site_environment, wait_until_up
 
 # How many URLs of each kind the mix holds, out of about 10,000: its shares of the requests.
 MIX = {
@@ -72,10 +71,7 @@ end
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
-    parser.add_argument("--posts", type=int, default=1_000_000, help="posts to load (default 1,000,000)")
-    parser.add_argument("--reseed", action="store_true", help="empty the database's posts and load them again")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8203)), help="gunicorn's port")
+    add_site_arguments(parser, port=8203)
     parser.add_argument("--duration", type=int, default=600, help="seconds of load (default 600)")
     parser.add_argument("--connections", type=int, default=16, help="wrk's connections (default 16)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")

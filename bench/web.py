@@ -84,12 +84,18 @@ http {{
 """
 
 
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
+def add_site_arguments(parser, *, port, database_url=DEFAULT_DATABASE_URL):
+    """The arguments of every benchmark that serves the site from a loaded database: the database, how
+    many posts it holds, whether to load them again, and gunicorn's port."""
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", database_url))
     parser.add_argument("--posts", type=int, default=1_000_000, help="posts to load (default 1,000,000)")
     parser.add_argument("--reseed", action="store_true", help="empty the database's posts and load them again")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8201)), help="gunicorn's port")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", port)), help="gunicorn's port")
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_site_arguments(parser, port=8201)
     parser.add_argument("--nginx-port", type=int, default=int(os.environ.get("BENCH_NGINX_PORT", 8202)))
     parser.add_argument(
         "--off-port",

@@ -27,7 +27,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 
-from web import add_site_arguments, fetch, log, prepare_database, site_environment, wait_until_up  # noqa: E402
+from web import add_site_arguments, fetch, log, prepare_site, site_environment, wait_until_up  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/finews_bench_search"
 GOAL_MS = 50
@@ -127,8 +127,7 @@ def main():
     # The web benchmark's environment: production settings, the page cache off, so that every request
     # searches.
     env = site_environment(args, tmp)
-    prepare_database(args, env)
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
+    prepare_site(args, env)
 
     import django
 

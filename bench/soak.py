@@ -34,7 +34,7 @@ from urllib.parse import urlencode
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from web import ROOT, add_site_arguments, fetch, log, prepare_database, site_environment, wait_until_up
+from web import ROOT, add_site_arguments, fetch, log, prepare_site, site_environment, wait_until_up
 
 # How many URLs of each kind the mix holds, out of about 10,000: its shares of the requests.
 MIX = {
@@ -201,8 +201,7 @@ def main():
     args = parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="finews-soak-"))
     env = site_environment(args, tmp)
-    prepare_database(args, env)
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
+    prepare_site(args, env)
     paths = mix_paths(args.seed)
     (tmp / "paths.txt").write_text("\n".join(paths) + "\n")
     (tmp / "mix.lua").write_text(WRK_SCRIPT % {"paths": tmp / "paths.txt"})

@@ -125,6 +125,12 @@ def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
+def prepare_site(args, env):
+    """The benchmark database filled (prepare_database) and the static files collected, for the site to serve."""
+    prepare_database(args, env)
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
+
+
 def prepare_database(args, env):
     """Create, migrate and fill the benchmark database unless it already holds enough posts."""
     server, _, name = args.database_url.rpartition("/")
@@ -253,8 +259,7 @@ def main():
     env = site_environment(args, tmp)
     # This process publishes the mixed run's posts: its writes must reach the cached site's cache.
     os.environ["CACHE_URL"] = args.page_cache_url
-    prepare_database(args, env)
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
+    prepare_site(args, env)
     targets = pick_targets()
 
     base = f"http://127.0.0.1:{args.port}"

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from articles.importer import twins as twins_module
 from articles.models import APIKey, Post
 from articles.stories import body_digest, story_digits
 
@@ -185,3 +186,21 @@ def test_sitemaps_list_the_canonical_page_only(client, twins):
 
     for page in (sitemap, news):
         assert publisher.get_absolute_url() in page and copy.get_absolute_url() not in page
+
+
+def test_a_batch_looks_each_story_up_instead_of_comparing_every_pair(tmp_path, monkeypatch):
+    compared = []
+    same_story = twins_module.same_story
+    monkeypatch.setattr(twins_module, "same_story", lambda post, other: compared.append(1) or same_story(post, other))
+    directory = tmp_path / "_posts"
+    for n in range(60):
+        code = f"NW{20220526000000000 + n}"
+        write(directory, f"2022-05-26-{code}.md", post_text(code, title=f"沪指收涨{n}"))
+    write(directory, f"2022-05-26-{DIGITS}.md", rolling_copy())
+    write(directory, f"2022-05-26-NW{DIGITS}.md", publisher_post())
+
+    out, _ = run(directory)
+
+    assert "62 created, 0 updated, 0 unchanged, 0 conflicts, 0 failed, 0 skipped, 2 twins in" in out
+    # Each copy of the one story is compared with the other; 62 × 62 comparisons before.
+    assert len(compared) == 2

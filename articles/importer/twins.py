@@ -32,12 +32,21 @@ def link_twins(keys, digests, now):
     found = Post.objects.filter(Q(key__in=[*spellings, *keys]) | Q(info_code__in=spellings) | Q(body_digest__in=texts))
     rows = {post["pk"]: post for post in found.values(*FIELDS)}
     by_key = {post["key"]: post for post in rows.values()}
+    # Each batch finds its own posts too: comparing every pair (same_story) would be quadratic in its size.
+    by_digits, by_text = {}, {}
+    for other in rows.values():
+        for digits in {story_digits(other["key"]), story_digits(other["info_code"])} - {None}:
+            by_digits.setdefault(digits, []).append(other)
+        if other["body_digest"]:
+            by_text.setdefault(other["body_digest"], []).append(other)
     links, named = {}, {}
     for key in keys:
         post = by_key.get(key)
         if post is None:
             continue
-        story = [other for other in rows.values() if other["pk"] == post["pk"] or same_story(post, other)]
+        same_keys_or_text = [*by_digits.get(story_digits(key), ()), *by_text.get(post["body_digest"], ())]
+        candidates = {other["pk"]: other for other in same_keys_or_text if other["pk"] != post["pk"]}
+        story = [post, *(other for other in candidates.values() if same_story(post, other))]
         if len(story) < 2:
             continue
         canonical, *twins = canonical_first(story)

@@ -296,7 +296,7 @@ def stories(count, *, seed=0, start=0):
 
 def parsed_posts(count, *, seed=0, start=0):
     """Posts `start` to `start + count - 1` of the series `seed`, as ParsedPosts ready to write."""
-    return (story(n, seed=seed).post.build_search_document() for n in range(start, start + count))
+    return (story(n, seed=seed).post.build_derived() for n in range(start, start + count))
 
 
 def story(n, *, seed=0):

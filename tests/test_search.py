@@ -109,7 +109,7 @@ def corpus(db):
     live = [post for post in posts if post.status == Post.Status.PUBLISHED and post.published_at < timezone.now()]
     for post, rare in zip(live[::40], generator.RARE_TERMS, strict=False):
         post.body += f"<p>公司在{rare}领域已有技术储备。</p>"
-        post.build_search_document()
+        post.build_derived()
     write_parsed(posts, Lookups())
     texts = {}
     for post in Post.objects.published().prefetch_related("tags", "stocks"):

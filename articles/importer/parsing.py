@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from taggit.models import Tag
 
 from articles.models import Category, OriginalFile, Post, Source, Stock
+from articles.stories import body_digest
 from articles.tagging import normalize_tag
 from articles.validators import (
     EARLIEST_PUBLICATION,
@@ -48,18 +49,21 @@ class ParsedPost:
     charts: list[Chart] = field(default_factory=list)
     mentions: list[tuple[int, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    # Built where the post is parsed (the parse workers), being the costly part of writing it.
+    # Built where the post is parsed (the parse workers), being costly parts of writing it.
     search_document: object = field(default=None, compare=False, repr=False)
+    body_digest: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def stocks(self):
         """Every `(market, code)` the post charts or mentions, in order of appearance."""
         return list(dict.fromkeys([(chart.market, chart.code) for chart in self.charts] + self.mentions))
 
-    def build_search_document(self):
-        """Build the post's search document (Post.search_document_for); returns the post."""
+    def build_derived(self):
+        """Build what writing the post derives from its texts: its search document (Post.search_document_for)
+        and its body's digest (stories.body_digest, which finds its twins); returns the post."""
         codes = [code for _, code in self.stocks]
         self.search_document = Post.search_document_for(self.title, self.summary, self.body, self.tags, codes)
+        self.body_digest = body_digest(self.body)
         return self
 
 
@@ -165,7 +169,7 @@ def parse_post(text, file_id):
         warnings=warnings,
     )
     _check_lengths(post)
-    return post.build_search_document()
+    return post.build_derived()
 
 
 def _routable(slug, warnings):

@@ -12,7 +12,6 @@ from taggit.models import Tag
 from articles import freshness
 from articles.models import Category, OriginalFile, Post, Source, Stock, StockChart, TaggedPost, category_slug_key
 from articles.slugs import unique_slug
-from articles.stories import body_digest
 from articles.tasks import queue_imported
 
 from .body import Chart
@@ -232,7 +231,7 @@ def _write(candidates, lookups, *, overwrite_edited, force, optimistic, reason):
 
     now = timezone.now()
     for candidate in [*creates, *(candidate for candidate, _ in updates)]:
-        candidate.digest = body_digest(candidate.post.body)
+        candidate.digest = _derived(candidate.post).body_digest
     _warn_likely_duplicates(creates)
     written = _create(creates, lookups, now, check_slugs=not optimistic, reason=reason)
     written += _update(updates, lookups, now, reason)
@@ -298,7 +297,7 @@ def _create(candidates, lookups, now, *, check_slugs, reason):
             "updated_at": now,
             "imported_at": now,
             "body_digest": candidate.digest,
-            "search_document": _search_document(candidate.post),
+            "search_document": _derived(candidate.post).search_document,
             **_imported_values(candidate.post, lookups),
         }
         for pk, candidate in zip(ids, candidates, strict=True)
@@ -328,11 +327,10 @@ def _imported_values(post, lookups):
     return Post.imported_values(post, category_id=lookups.category(post), source_id=lookups.source(post))
 
 
-def _search_document(post):
-    """The post's search document, built by its parse worker (a post made in code may come without)."""
-    if post.search_document is None:
-        post.build_search_document()
-    return post.search_document
+def _derived(post):
+    """The post with its search document and body digest, built by its parse worker (a post made in code
+    may come without)."""
+    return post if post.body_digest is not None else post.build_derived()
 
 
 def _slug(post, *, check):
@@ -434,7 +432,7 @@ def _update(pairs, lookups, now, reason):
             for name, value in values.items():
                 setattr(post, name, value)
             post.imported_at = post.updated_at = now
-            post.search_document = _search_document(candidate.post)
+            post.search_document = _derived(candidate.post).search_document
             changed.append((candidate, post, related["charts"] != stored[post.pk]["charts"]))
         else:
             same.append((candidate, post))

@@ -11,6 +11,7 @@ document; for a rare term it reads the GIN index's few matches and sorts them. I
 search column tell it which term is which (the migration raises their sample to 1,000 tokens).
 """
 
+import contextlib
 import datetime
 from dataclasses import dataclass, field
 
@@ -200,20 +201,20 @@ def search(text, filters=Filters(), *, sort="relevance", page=1):
     if not 1 <= page <= MAX_PAGE:
         raise SearchError(f"页码须在 1 到 {MAX_PAGE} 之间；要看更早的结果，请加上日期范围。")
     stock = find_stock(query)
-    plan = choose_plan(query)
     rank = sort == "relevance" and connection.vendor == "postgresql"
     postgresql = connection.vendor == "postgresql"
-    # Unless walking the date index (which reads each document it passes anyway), the candidates come
-    # from the GIN index alone (tokens in any order), and only they are confirmed against the documents'
-    # positions: CAP + 1 documents read at most, however many posts hold the tokens.
-    walking = plan == "enable_bitmapscan"
-    loose = postgresql and not walking and not (query.loose_is_exact and stock is None)
-    posts = filters.apply(Post.objects.published().text_search(query, stock, loose=loose))
-    rows = list(posts.order_by("-published_at", "-pk").values_list("pk", "published_at")[: CAP + 1])
+    with steered(query) as plan:
+        # Unless walking the date index (which reads each document it passes anyway), the candidates come
+        # from the GIN index alone (tokens in any order), and only they are confirmed against the
+        # documents' positions: CAP + 1 documents read at most, however many posts hold the tokens.
+        walking = plan == "enable_bitmapscan"
+        loose = postgresql and not walking and not (query.loose_is_exact and stock is None)
+        posts = filters.apply(Post.objects.published().text_search(query, stock, loose=loose))
+        rows = list(posts.order_by("-published_at", "-pk").values_list("pk", "published_at")[: CAP + 1])
     # Past CAP candidates there are more matches than the count shows, whatever confirming removes.
     more = len(rows) > CAP
     if loose:
-        confirmed = Post.objects.filter(pk__in=[pk for pk, _ in rows]).text_search(query, stock)
+        confirmed = Post.objects.filter(pk__in=[pk for pk, _ in rows]).text_search(query, stock, by_row=True)
         kept = set(confirmed.values_list("pk", flat=True))
         rows = [row for row in rows if row[0] in kept]
     if stock is not None:
@@ -292,6 +293,19 @@ def choose_plan(query):
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('enable_seqscan', 'off', true), set_config(%s, 'off', true)", [setting])
     return setting
+
+
+@contextlib.contextmanager
+def steered(query):
+    """choose_plan for the query that finds the candidates, and for it alone: confirming them, the stock's
+    linked posts and ranking look posts up by id or walk other indexes, which either setting would forbid
+    (a bitmap of every post holding the tokens, each document read, instead of a thousand lookups).
+    Yields the setting turned off, or None."""
+    setting = choose_plan(query)
+    yield setting
+    if setting is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"RESET enable_seqscan; RESET {setting}")
 
 
 def _newest_of(rows, more):

@@ -16,7 +16,7 @@ from taggit.models import Tag
 from articles import generator
 from articles.importer.writing import Lookups, write_parsed
 from articles.models import Category, Market, Post, Source, Stock
-from articles.search import CAP, PER_PAGE, STATS_KEY, choose_plan, find_stock, matching_posts, search
+from articles.search import CAP, PER_PAGE, STATS_KEY, choose_plan, find_stock, matching_posts, search, steered
 from articles.search_text import LONG, MAX_POSITION, document, fold, html_text, parse_query
 
 pytestmark = pytest.mark.django_db
@@ -361,6 +361,35 @@ def test_the_plan_follows_how_common_the_terms_are(db, query, plan):
 
     # Each plan is chosen by turning the other off.
     assert {"enable_bitmapscan": "the date index", "enable_indexscan": "the GIN bitmap"}[setting] == plan
+
+
+def test_the_plan_is_steered_for_finding_the_candidates_alone(db):
+    cache.set(STATS_KEY, ({"锑矿": 0.0001}, 0.0001, 1_000_000))
+
+    def setting(name):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SHOW {name}")
+            return cursor.fetchone()[0]
+
+    with transaction.atomic():
+        with steered(parse_query("锑矿")) as turned_off:
+            during = setting(turned_off), setting("enable_seqscan")
+        after = setting(turned_off), setting("enable_seqscan")
+
+    # Confirming candidates by id and walking a stock's linked posts need the index scans back.
+    assert (during, after) == (("off", "off"), ("on", "on"))
+
+
+def test_confirming_a_candidate_row_by_row_agrees_with_the_index(corpus):
+    for text in ("宁德时代", '"同比增长"', "芯片 -减持", "sh600519"):
+        query = parse_query(text)
+        posts = Post.objects.published()
+
+        by_index = set(posts.text_search(query).values_list("pk", flat=True))
+        by_row = set(posts.text_search(query, by_row=True).values_list("pk", flat=True))
+
+        assert by_row == by_index
+        assert by_index or text == "sh600519"
 
 
 # Stocks -------------------------------------------------------------------------------------------------

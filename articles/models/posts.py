@@ -100,17 +100,18 @@ class PostQuerySet(models.QuerySet):
             found |= models.Q(info_code=query.raw) | models.Q(key=query.raw)
         return self.filter(found)
 
-    def text_search(self, query, stock=None, loose=False):
+    def text_search(self, query, stock=None, loose=False, by_row=False):
         """Posts whose text holds `query` (as `search` has it) or, with `stock`, the stock's code or name.
 
         One condition on the GIN index: a search whose candidates must be few or walked newest first
         adds a stock's linked posts apart (articles.search), since an OR with them would have every
         post's document read. `loose` (PostgreSQL): every token of each word in any order, exclusions
-        aside, which the index answers without reading documents; the caller confirms the few it keeps.
+        aside, which the index answers without reading documents; the caller confirms the few it keeps,
+        `by_row`: checked on each post found otherwise, never through the index.
         """
-        return self.filter(self._text_holds(query, stock, loose))
+        return self.filter(self._text_holds(query, stock, loose, by_row))
 
-    def _text_holds(self, query, stock, loose=False):
+    def _text_holds(self, query, stock, loose=False, by_row=False):
         queries = [query]
         for word in {stock.code, stock.name} - {""} if stock is not None else ():
             try:
@@ -119,7 +120,7 @@ class PostQuerySet(models.QuerySet):
                 continue
         if connections[self.db].vendor == "postgresql":
             tsquery = " | ".join(f"({each.tsquery(loose=loose)})" for each in queries)
-            return models.Q(search_document__matches=tsquery)
+            return models.Q(**{f"search_document__{'matches_row' if by_row else 'matches'}": tsquery})
         found = models.Q()
         for each in queries:
             holds_all = models.Q()

@@ -60,8 +60,6 @@ def query_classes(largest_category, first_day, last_day):
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_site_arguments(parser, port=8205, database_url=DEFAULT_DATABASE_URL)
-    parser.add_argument("--cache-url", default="", help="CACHE_URL for the site, e.g. redis://127.0.0.1:6379/0")
-    parser.add_argument("--replica-urls", default="", help="DATABASE_REPLICA_URLS for the site")
     parser.add_argument("--rounds", type=int, default=10, help="requests per query (default 10)")
     parser.add_argument("--skip-reindex", action="store_true", help="do not time building the index")
     return parser.parse_args()

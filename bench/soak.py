@@ -76,8 +76,6 @@ def parse_args():
     parser.add_argument("--connections", type=int, default=16, help="wrk's connections (default 16)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--sample", type=int, default=30, help="seconds between samples (default 30)")
-    parser.add_argument("--cache-url", default="", help="CACHE_URL for the site, e.g. redis://127.0.0.1:6379/0")
-    parser.add_argument("--replica-urls", default="", help="DATABASE_REPLICA_URLS for the site")
     parser.add_argument("--seed", type=int, default=0, help="the random mix's seed (default 0)")
     return parser.parse_args()
 

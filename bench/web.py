@@ -86,11 +86,18 @@ http {{
 
 def add_site_arguments(parser, *, port, database_url=DEFAULT_DATABASE_URL):
     """The arguments of every benchmark that serves the site from a loaded database: the database, how
-    many posts it holds, whether to load them again, and gunicorn's port."""
+    many posts it holds, whether to load them again, gunicorn's port, and the site's cache and replicas
+    (site_environment)."""
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", database_url))
     parser.add_argument("--posts", type=int, default=1_000_000, help="posts to load (default 1,000,000)")
     parser.add_argument("--reseed", action="store_true", help="empty the database's posts and load them again")
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", port)), help="gunicorn's port")
+    parser.add_argument("--cache-url", default="", help="CACHE_URL for the site, e.g. redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--replica-urls",
+        default="",
+        help="DATABASE_REPLICA_URLS for the site; the benchmark database's own URL measures the routing's cost",
+    )
 
 
 def parse_args():
@@ -106,18 +113,12 @@ def parse_args():
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
     parser.add_argument("--runs", type=int, default=3, help="runs per target; medians are shown (default 3)")
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--cache-url", default="", help="CACHE_URL for the site, e.g. redis://127.0.0.1:6379/0")
     parser.add_argument(
         "--page-cache-url",
         default=os.environ.get("BENCH_PAGE_CACHE_URL", "redis://127.0.0.1:6379/5"),
         help="CACHE_URL of the cached site, shared with the publisher of the mixed run",
     )
     parser.add_argument("--mixed-seconds", type=int, default=30, help="length of the mixed run (default 30)")
-    parser.add_argument(
-        "--replica-urls",
-        default="",
-        help="DATABASE_REPLICA_URLS for the site; the benchmark database's own URL measures the routing's cost",
-    )
     return parser.parse_args()
 
 

@@ -191,10 +191,10 @@ def test_responses_are_cacheable_with_etag_last_modified_and_304(client, make_po
     again = client.get(f"{API}/posts", HTTP_IF_NONE_MATCH=response["ETag"])
     detail = client.get(f"{API}/posts/{post.slug}")
 
-    assert response["Cache-Control"] == "public, max-age=60, s-maxage=4, stale-while-revalidate=30"
+    assert response["Cache-Control"] == "public, max-age=60, s-maxage=2, stale-while-revalidate=30"
     assert response["Last-Modified"]
     assert again.status_code == 304
-    assert detail["Cache-Control"] == "public, max-age=300, s-maxage=4, stale-while-revalidate=30"
+    assert detail["Cache-Control"] == "public, max-age=300, s-maxage=2, stale-while-revalidate=30"
 
 
 def test_any_origin_may_read_but_not_ingest(client, make_post):

@@ -99,7 +99,7 @@ def test_the_app_s_cache_control_lets_shared_caches_keep_pages_briefly(site, mak
     make_post()
     _, headers, _ = get(site, "/")
 
-    assert headers["Cache-Control"] == "public, max-age=60, s-maxage=4, stale-while-revalidate=30"
+    assert headers["Cache-Control"] == "public, max-age=60, s-maxage=2, stale-while-revalidate=30"
     assert headers["X-Frame-Options"] == "DENY"
     assert "default-src 'self'" in headers["Content-Security-Policy"]
 

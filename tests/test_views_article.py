@@ -137,7 +137,7 @@ def test_article_links_a_newly_published_neighbour_within_a_second(client, make_
 def test_article_answers_304_until_it_is_edited(client, article):
     first = client.get(article.get_absolute_url())
 
-    assert first["Cache-Control"] == "public, max-age=300, s-maxage=4, stale-while-revalidate=30"
+    assert first["Cache-Control"] == "public, max-age=300, s-maxage=2, stale-while-revalidate=30"
     assert client.get(article.get_absolute_url(), headers={"If-None-Match": first["ETag"]}).status_code == 304
     assert (
         client.get(article.get_absolute_url(), headers={"If-Modified-Since": first["Last-Modified"]}).status_code == 304

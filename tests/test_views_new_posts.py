@@ -24,7 +24,7 @@ def test_counts_only_published_posts_newer_than_the_cursor(client, make_post):
     response = client.get(URL, {"after": str(Cursor.of(shown))})
 
     assert response.json() == {"count": 3, "capped": False, "breaking": None}
-    assert response["Cache-Control"] == "public, max-age=15, s-maxage=4, stale-while-revalidate=30"
+    assert response["Cache-Control"] == "public, max-age=15, s-maxage=2, stale-while-revalidate=30"
 
 
 def test_counts_within_the_listings_scope(client, make_post, category):

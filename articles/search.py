@@ -7,13 +7,16 @@ of those by relevance (ts_rank, title and tags first; newer wins ties) or keeps 
 shows PER_PAGE a page.
 
 For the newest CAP posts of a common term PostgreSQL walks the date index and checks each post's
-document; for a rare term it reads the GIN index's few matches and sorts them. Its statistics on the
+document; for a rare term it reads the GIN index's few matches and sorts them; for a term in between it
+reads the matches of the newest months first (`windows`), from the same index. Its statistics on the
 search column tell it which term is which (the migration raises their sample to 1,000 tokens).
 """
 
 import contextlib
 import datetime
+import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db import connection
@@ -33,7 +36,12 @@ RANK_WINDOW = 200
 # Checking a post's search document (reading it from TOAST and decompressing it) costs about this many
 # visits of an ordinary row; the planner does not know it (choose_plan).
 DOCUMENT_COST = 20
-STATS_KEY = "articles:search-token-stats"
+# A term expected in more posts than this is looked for in the newest months first: those expected to
+# hold this many matches, then WIDER times as many months' worth, then all. Each match the index hands
+# over is a visit of the table, which is what makes a term in 50,000 posts slow.
+WINDOW_MATCHES = 2 * (CAP + 1)
+WIDER = 8
+STATS_KEY = "articles:search-stats"
 STATS_SECONDS = 600
 PER_PAGE = 20
 MAX_PAGE = CAP // PER_PAGE
@@ -209,8 +217,13 @@ def search(text, filters=Filters(), *, sort="relevance", page=1):
         # documents' positions: CAP + 1 documents read at most, however many posts hold the tokens.
         walking = plan == "enable_bitmapscan"
         loose = postgresql and not walking and not (query.loose_is_exact and stock is None)
-        posts = filters.apply(Post.objects.published().text_search(query, stock, loose=loose))
-        rows = list(posts.order_by("-published_at", "-pk").values_list("pk", "published_at")[: CAP + 1])
+        for since in windows(query) if plan == "enable_indexscan" else [None]:
+            posts = Post.objects.published().text_search(query, stock, loose=loose, since=since)
+            rows = filters.apply(posts).order_by("-published_at", "-pk").values_list("pk", "published_at")
+            rows = list(rows[: CAP + 1])
+            # The window holds every post since its first month: past CAP matches, the newest are in it.
+            if len(rows) > CAP:
+                break
     # Past CAP candidates there are more matches than the count shows, whatever confirming removes.
     more = len(rows) > CAP
     if loose:
@@ -236,15 +249,26 @@ def search(text, filters=Filters(), *, sort="relevance", page=1):
     return results
 
 
-def token_frequencies():
-    """PostgreSQL's statistics on the search documents: ({token: share of posts holding it} for the most
-    common tokens, the share below which tokens are left out, the number of posts), or None before any
-    ANALYZE. Read at most every STATS_SECONDS."""
+class Statistics(NamedTuple):
+    """PostgreSQL's statistics on posts: {token: share of posts holding it} for the most common tokens, the
+    share below which tokens are left out, the number of posts, and the bounds of its histogram of
+    `published_at` (oldest first; each part holds as many posts)."""
+
+    frequencies: dict
+    floor: float
+    rows: float
+    published: list
+
+
+def statistics():
+    """The Statistics, or None before any ANALYZE. Read at most every STATS_SECONDS."""
     stats = cache.get(STATS_KEY)
     if stats is None:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples "
+                "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples, "
+                "(SELECT d.histogram_bounds::text::timestamptz[] FROM pg_stats d WHERE d.schemaname = "
+                "s.schemaname AND d.tablename = s.tablename AND d.attname = 'published_at') "
                 "FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename AND c.relnamespace = "
                 "(SELECT oid FROM pg_namespace WHERE nspname = s.schemaname) "
                 "WHERE s.schemaname = current_schema() AND s.tablename = %s AND s.attname = 'search_document'",
@@ -253,8 +277,8 @@ def token_frequencies():
             row = cursor.fetchone()
         stats = False
         if row and row[0]:
-            tokens, frequencies, rows = row
-            stats = (dict(zip(tokens, frequencies, strict=False)), frequencies[len(tokens)], rows)
+            tokens, frequencies, rows, published = row
+            stats = Statistics(dict(zip(tokens, frequencies, strict=False)), frequencies[len(tokens)], rows, published)
         cache.set(STATS_KEY, stats, STATS_SECONDS)
     return stats or None
 
@@ -262,7 +286,7 @@ def token_frequencies():
 def estimated_share(query, stats):
     """The share of posts that hold every included term of `query`, by the statistics (terms taken as
     independent, a term as common as its rarest token)."""
-    frequencies, floor, _ = stats
+    frequencies, floor = stats.frequencies, stats.floor
     share = 1.0
     for term in query.included:
         term_share = 1.0
@@ -282,10 +306,10 @@ def choose_plan(query):
     GIN index's bitmap of every match, sorted. The planner prices reading a document like any other
     column; it costs far more (DOCUMENT_COST row visits), which moves the crossover. Its own statistics
     give each term's share of posts."""
-    if connection.vendor != "postgresql" or not connection.in_atomic_block or not (stats := token_frequencies()):
+    if connection.vendor != "postgresql" or not connection.in_atomic_block or not (stats := statistics()):
         return None
     # The candidates' condition (tokens in any order) needs no document read on the bitmap's side.
-    share, rows = estimated_share(query, stats), stats[2]
+    share, rows = estimated_share(query, stats), stats.rows
     walk = min(rows, (CAP + 1) / max(share, 1e-9)) * DOCUMENT_COST
     bitmap = share * rows
     # Turning off the other plan, and reading the whole table (every document), leaves PostgreSQL this one.
@@ -293,6 +317,28 @@ def choose_plan(query):
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('enable_seqscan', 'off', true), set_config(%s, 'off', true)", [setting])
     return setting
+
+
+def windows(query):
+    """Where to look for the newest CAP + 1 matches of `query` through the GIN index: moments from whose month
+    on (Post.objects.text_search's `since`), the nearest first, and then None, every post. Only None for
+    a term expected in few posts, or without statistics."""
+    stats = statistics()
+    if not stats or not stats.published:
+        return [None]
+    expected = estimated_share(query, stats) * stats.rows
+    # Scheduled posts (not yet searchable) are in the histogram too; the parts after now are theirs.
+    now = timezone.now()
+    found, bounds = [], [bound for bound in stats.published if bound <= now]
+    if not bounds:
+        return [None]
+    # The newest posts holding WINDOW_MATCHES matches, as a share of all posts, then WIDER times as many.
+    share = WINDOW_MATCHES / max(expected, 1)
+    while share < 0.5:  # past half of all posts, the whole index costs little more
+        # The histogram bound with that share of posts after it (its parts hold as many posts each).
+        found.append(bounds[max(0, math.floor((len(bounds) - 1) * (1 - share)))])
+        share *= WIDER
+    return [*found, None]
 
 
 @contextlib.contextmanager

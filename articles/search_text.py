@@ -16,9 +16,16 @@ tsvector input text (in COPY and in SQL alike), which no text-search parser read
 
 PostgreSQL keeps positions up to 16,383 and 256 of them per token. A post past either limit gets the
 token LONG: its words are then matched by their tokens without order (never missed, rarely a false hit).
+
+The GIN index holds each post's month too, as a second column (`~202509`, UTC; PERIOD_FUNCTION, computed
+by PostgreSQL from `published_at`, so it is never stale). A search for a term in many posts asks for it
+within the newest months first (`period_tsquery`): the index then hands over those few matches, instead of
+every post holding the term, each a visit of the table. A search without months, or one walking the date
+index, tests the document alone.
 """
 
 import collections
+import datetime
 import functools
 import html
 import itertools
@@ -332,7 +339,17 @@ def parse_query(text):
     return Query(raw, tuple(terms))
 
 
+def period_tsquery(since, until):
+    """tsquery text matching the period tokens of every month from `since`'s to `until`'s (UTC)."""
+    since, until = min(since, until).astimezone(datetime.UTC), until.astimezone(datetime.UTC)
+    months = range(since.year * 12 + since.month - 1, until.year * 12 + until.month)
+    return " | ".join(f"'~{month // 12:04d}{month % 12 + 1:02d}'" for month in months)
+
+
 # Storage -------------------------------------------------------------------------------------------
+
+# The SQL function giving a post's period token, the GIN index's second column (migration 0020).
+PERIOD_FUNCTION = "post_search_period"
 
 
 class SearchDocumentField(models.Field):
@@ -352,6 +369,16 @@ class SearchDocumentField(models.Field):
     def from_db_value(self, value, expression, connection):
         # Read back as its text; nothing reads it but PostgreSQL itself.
         return value
+
+
+class PostPeriod(models.Func):
+    """A post's period token, as the GIN index's second column holds it: matched by period_tsquery text."""
+
+    function = PERIOD_FUNCTION
+    output_field = SearchDocumentField()
+
+    def __init__(self):
+        super().__init__(models.F("published_at"))
 
 
 @SearchDocumentField.register_lookup

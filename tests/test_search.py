@@ -16,8 +16,19 @@ from taggit.models import Tag
 from articles import generator
 from articles.importer.writing import Lookups, write_parsed
 from articles.models import Category, Market, Post, Source, Stock
-from articles.search import CAP, PER_PAGE, STATS_KEY, choose_plan, find_stock, matching_posts, search, steered
-from articles.search_text import LONG, MAX_POSITION, document, fold, html_text, parse_query
+from articles.search import (
+    CAP,
+    PER_PAGE,
+    STATS_KEY,
+    Statistics,
+    choose_plan,
+    find_stock,
+    matching_posts,
+    search,
+    steered,
+    windows,
+)
+from articles.search_text import LONG, MAX_POSITION, PERIOD_FUNCTION, document, fold, html_text, parse_query
 
 pytestmark = pytest.mark.django_db
 
@@ -337,7 +348,7 @@ def test_no_hits_says_so(client, published_post):
 def test_results_are_cacheable_and_not_indexed(client, published_post):
     response = client.get(SEARCH, {"q": "测试"})
 
-    expected = {"public", "max-age=60", "s-maxage=4", "stale-while-revalidate=30"}
+    expected = {"public", "max-age=60", "s-maxage=2", "stale-while-revalidate=30"}
     assert set(response["Cache-Control"].split(", ")) == expected
     assert "ETag" in response
     assert '<meta name="robots" content="noindex, follow">' in response.content.decode()
@@ -354,7 +365,7 @@ def test_results_are_cacheable_and_not_indexed(client, published_post):
 )
 def test_the_plan_follows_how_common_the_terms_are(db, query, plan):
     frequencies = {"公司": 0.9, "市场": 0.8, "拟以": 0.01, "自有": 0.02, "资金": 0.3, "回购": 0.1}
-    cache.set(STATS_KEY, (frequencies, 0.001, 1_000_000))
+    cache.set(STATS_KEY, Statistics(frequencies, 0.001, 1_000_000, []))
 
     with transaction.atomic():
         setting = choose_plan(parse_query(query))
@@ -364,7 +375,7 @@ def test_the_plan_follows_how_common_the_terms_are(db, query, plan):
 
 
 def test_the_plan_is_steered_for_finding_the_candidates_alone(db):
-    cache.set(STATS_KEY, ({"锑矿": 0.0001}, 0.0001, 1_000_000))
+    cache.set(STATS_KEY, Statistics({"锑矿": 0.0001}, 0.0001, 1_000_000, []))
 
     def setting(name):
         with connection.cursor() as cursor:
@@ -390,6 +401,106 @@ def test_confirming_a_candidate_row_by_row_agrees_with_the_index(corpus):
 
         assert by_row == by_index
         assert by_index or text == "sh600519"
+
+
+def months_ago(count):
+    return timezone.now() - datetime.timedelta(days=31 * count)
+
+
+def test_a_term_in_many_posts_is_looked_for_in_the_newest_months_first():
+    # By the statistics, 回购 is in 5% of a million posts: 50,000 matches, too many to visit, too few to walk.
+    bounds = [months_ago(100 - n) for n in range(101)]  # a hundred parts, a month each
+    cache.set(STATS_KEY, Statistics({"回购": 0.05}, 0.0001, 1_000_000, bounds))
+
+    nearest, wider, everything = windows(parse_query("回购"))
+
+    # 2,002 of 50,000 matches (4%) are expected within the newest 4 months, then within 8 times as many;
+    # rounded to the histogram's parts, never fewer months.
+    assert 4 * 31 - 1 <= (timezone.now() - nearest).days <= 5 * 31 + 1
+    assert 32 * 31 - 1 <= (timezone.now() - wider).days <= 33 * 31 + 1
+    assert everything is None
+
+
+def test_rare_terms_scheduled_posts_and_no_statistics_leave_nothing_to_narrow(db):
+    assert windows(parse_query("回购")) == [None]  # no statistics yet
+    cache.set(STATS_KEY, Statistics({"回购": 0.001}, 0.0001, 1_000_000, [months_ago(n) for n in (3, 2, 1)]))
+    assert windows(parse_query("回购")) == [None]  # 1,000 matches: the index hands them over at once
+    future = [timezone.now() + datetime.timedelta(days=n) for n in (1, 2, 3)]
+    cache.set(STATS_KEY, Statistics({"回购": 0.5}, 0.0001, 1_000_000, future))
+    assert windows(parse_query("回购")) == [None]  # only scheduled posts after now
+
+
+def test_the_index_knows_each_posts_month_from_its_publication_time_alone(make_post):
+    post = make_post(title="回购公告", published_at=months_ago(6))
+    query = parse_query("回购")
+
+    def in_window(since):
+        return post.pk in set(Post.objects.text_search(query, since=since).values_list("pk", flat=True))
+
+    assert in_window(months_ago(7)) and not in_window(months_ago(5))
+    # Moved in time by a bulk update, which rebuilds no document: the index follows at once.
+    Post.objects.filter(pk=post.pk).update(published_at=months_ago(1))
+    assert in_window(months_ago(2)) and not in_window(months_ago(0))
+
+
+@pytest.mark.parametrize("since", [None, 3], ids=["every post", "the newest months"])
+def test_a_search_through_the_index_uses_the_gin_index(make_post, since):
+    make_post(title="回购公告")
+    posts = Post.objects.text_search(parse_query("回购"), since=since and months_ago(since))
+    with transaction.atomic(), connection.cursor() as cursor:
+        # As choose_plan steers a search through the GIN index.
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
+        plan = posts.explain()
+
+    assert "Bitmap Index Scan on post_search_document" in plan
+
+
+def test_a_search_walking_the_date_index_tests_each_document_alone(make_post):
+    make_post(title="回购公告")
+    # A term in most posts: PostgreSQL walks the newest posts, testing each one's document as it goes.
+    cache.set(STATS_KEY, Statistics({"回购": 0.9}, 0.0001, 1_000_000, [months_ago(100 - n) for n in range(101)]))
+
+    with CaptureQueriesContext(connection) as queries:
+        results = search("回购")
+
+    assert results.total == 1
+    searches = [query["sql"] for query in queries if "@@" in query["sql"]]
+    # Working out each post's month too would cost every row walked past, for nothing.
+    assert searches and not any(PERIOD_FUNCTION in sql for sql in searches)
+
+
+@pytest.mark.parametrize("in_window", [CAP + 1, 3], ids=["enough in the window", "too few: wider, then all"])
+def test_windows_find_the_same_newest_matches_as_the_whole_index(make_post, in_window):
+    category = make_post().category
+    posts = [
+        Post(
+            title=f"回购 {n}",
+            slug=f"w{n}",
+            category=category,
+            status="published",
+            published_at=months_ago(0) - datetime.timedelta(minutes=n),
+        )
+        for n in range(in_window)
+    ]
+    posts += [
+        Post(title=f"回购 旧 {n}", slug=f"o{n}", category=category, status="published", published_at=months_ago(40 + n))
+        for n in range(5)
+    ]
+    for post in posts:
+        post.search_document = post.build_search_document()
+    Post.objects.bulk_create(posts)
+    everywhere = search("回购", sort="new")
+    bounds = [months_ago(100 - n) for n in range(101)]
+    cache.set(STATS_KEY, Statistics({"回购": 0.05}, 0.0001, 1_000_000, bounds))
+
+    with CaptureQueriesContext(connection) as queries:
+        windowed = search("回购", sort="new")
+
+    assert [hit.post.pk for hit in windowed.hits] == [hit.post.pk for hit in everywhere.hits]
+    assert (windowed.total, windowed.capped) == (everywhere.total, everywhere.capped)
+    searches = [query["sql"] for query in queries if "@@" in query["sql"]]
+    # Within the newest months, then (too few there) 8 times as many months, then everywhere.
+    assert [sql.count("'~") > 0 for sql in searches] == ([True] if in_window > CAP else [True, True, False])
 
 
 # Stocks -------------------------------------------------------------------------------------------------

@@ -19,7 +19,16 @@ from taggit.models import TaggedItemBase
 
 from articles import images
 from articles.history import PostSnapshotHistory, record_version
-from articles.search_text import QueryError, SearchDocumentField, document, html_text, parse_query
+from articles.search_text import (
+    Matches,
+    PostPeriod,
+    QueryError,
+    SearchDocumentField,
+    document,
+    html_text,
+    parse_query,
+    period_tsquery,
+)
 from articles.slugs import pinyin_slug, unique_slug
 from articles.stories import body_digest
 from articles.symbols import SymbolError, normalize_code
@@ -100,18 +109,20 @@ class PostQuerySet(models.QuerySet):
             found |= models.Q(info_code=query.raw) | models.Q(key=query.raw)
         return self.filter(found)
 
-    def text_search(self, query, stock=None, loose=False, by_row=False):
+    def text_search(self, query, stock=None, loose=False, by_row=False, since=None):
         """Posts whose text holds `query` (as `search` has it) or, with `stock`, the stock's code or name.
 
         One condition on the GIN index: a search whose candidates must be few or walked newest first
         adds a stock's linked posts apart (articles.search), since an OR with them would have every
         post's document read. `loose` (PostgreSQL): every token of each word in any order, exclusions
         aside, which the index answers without reading documents; the caller confirms the few it keeps,
-        `by_row`: checked on each post found otherwise, never through the index.
+        `by_row`: checked on each post found otherwise, never through the index. `since` (PostgreSQL, with
+        the index): only posts published from the start of that moment's month on, told apart by the
+        index itself (articles.search_text.period_tsquery).
         """
-        return self.filter(self._text_holds(query, stock, loose, by_row))
+        return self.filter(self._text_holds(query, stock, loose, by_row, since))
 
-    def _text_holds(self, query, stock, loose=False, by_row=False):
+    def _text_holds(self, query, stock, loose=False, by_row=False, since=None):
         queries = [query]
         for word in {stock.code, stock.name} - {""} if stock is not None else ():
             try:
@@ -120,7 +131,12 @@ class PostQuerySet(models.QuerySet):
                 continue
         if connections[self.db].vendor == "postgresql":
             tsquery = " | ".join(f"({each.tsquery(loose=loose)})" for each in queries)
-            return models.Q(**{f"search_document__{'matches_row' if by_row else 'matches'}": tsquery})
+            found = models.Q(**{f"search_document__{'matches_row' if by_row else 'matches'}": tsquery})
+            if since is not None:
+                # A day past now: a post published this moment is in the window whatever the clocks say.
+                until = timezone.now() + datetime.timedelta(days=1)
+                found &= models.Q(Matches(PostPeriod(), period_tsquery(since, until)))
+            return found
         found = models.Q()
         for each in queries:
             holds_all = models.Q()

@@ -209,15 +209,19 @@ def search(text, filters=Filters(), *, sort="relevance", page=1):
     if not 1 <= page <= MAX_PAGE:
         raise SearchError(f"页码须在 1 到 {MAX_PAGE} 之间；要看更早的结果，请加上日期范围。")
     stock = find_stock(query)
-    rank = sort == "relevance" and connection.vendor == "postgresql"
     postgresql = connection.vendor == "postgresql"
-    with steered(query) as plan:
+    rank = sort == "relevance" and postgresql
+    # Read once: they choose the plan and, for a plan through the GIN index, its windows. Steering needs
+    # the search's transaction on this connection (choose_plan); without one, as when reading from a
+    # replica, the statistics are not read.
+    stats = statistics() if postgresql and connection.in_atomic_block else None
+    with steered(query, stats) as plan:
         # Unless walking the date index (which reads each document it passes anyway), the candidates come
         # from the GIN index alone (tokens in any order), and only they are confirmed against the
         # documents' positions: CAP + 1 documents read at most, however many posts hold the tokens.
         walking = plan == "enable_bitmapscan"
         loose = postgresql and not walking and not (query.loose_is_exact and stock is None)
-        for since in windows(query) if plan == "enable_indexscan" else [None]:
+        for since in windows(query, stats) if plan == "enable_indexscan" else [None]:
             posts = Post.objects.published().text_search(query, stock, loose=loose, since=since)
             rows = filters.apply(posts).order_by("-published_at", "-pk").values_list("pk", "published_at")
             rows = list(rows[: CAP + 1])
@@ -300,13 +304,13 @@ def estimated_share(query, stats):
     return share
 
 
-def choose_plan(query):
+def choose_plan(query, stats):
     """Within the search's transaction, steer PostgreSQL to the cheaper of its two plans for the newest
     CAP + 1 matches: walking the date index, reading each post's document until enough match, or the
     GIN index's bitmap of every match, sorted. The planner prices reading a document like any other
     column; it costs far more (DOCUMENT_COST row visits), which moves the crossover. Its own statistics
-    give each term's share of posts."""
-    if connection.vendor != "postgresql" or not connection.in_atomic_block or not (stats := statistics()):
+    give each term's share of posts (`stats`, from statistics())."""
+    if not stats:
         return None
     # The candidates' condition (tokens in any order) needs no document read on the bitmap's side.
     share, rows = estimated_share(query, stats), stats.rows
@@ -319,11 +323,10 @@ def choose_plan(query):
     return setting
 
 
-def windows(query):
+def windows(query, stats):
     """Where to look for the newest CAP + 1 matches of `query` through the GIN index: moments from whose month
     on (Post.objects.text_search's `since`), the nearest first, and then None, every post. Only None for
-    a term expected in few posts, or without statistics."""
-    stats = statistics()
+    a term expected in few posts, or without statistics (`stats`, from statistics())."""
     if not stats or not stats.published:
         return [None]
     expected = estimated_share(query, stats) * stats.rows
@@ -342,12 +345,12 @@ def windows(query):
 
 
 @contextlib.contextmanager
-def steered(query):
+def steered(query, stats):
     """choose_plan for the query that finds the candidates, and for it alone: confirming them, the stock's
     linked posts and ranking look posts up by id or walk other indexes, which either setting would forbid
     (a bitmap of every post holding the tokens, each document read, instead of a thousand lookups).
     Yields the setting turned off, or None."""
-    setting = choose_plan(query)
+    setting = choose_plan(query, stats)
     yield setting
     if setting is not None:
         with connection.cursor() as cursor:

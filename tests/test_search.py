@@ -25,6 +25,7 @@ from articles.search import (
     find_stock,
     matching_posts,
     search,
+    statistics,
     steered,
     windows,
 )
@@ -368,7 +369,7 @@ def test_the_plan_follows_how_common_the_terms_are(db, query, plan):
     cache.set(STATS_KEY, Statistics(frequencies, 0.001, 1_000_000, []))
 
     with transaction.atomic():
-        setting = choose_plan(parse_query(query))
+        setting = choose_plan(parse_query(query), statistics())
 
     # Each plan is chosen by turning the other off.
     assert {"enable_bitmapscan": "the date index", "enable_indexscan": "the GIN bitmap"}[setting] == plan
@@ -383,7 +384,7 @@ def test_the_plan_is_steered_for_finding_the_candidates_alone(db):
             return cursor.fetchone()[0]
 
     with transaction.atomic():
-        with steered(parse_query("锑矿")) as turned_off:
+        with steered(parse_query("锑矿"), statistics()) as turned_off:
             during = setting(turned_off), setting("enable_seqscan")
         after = setting(turned_off), setting("enable_seqscan")
 
@@ -412,7 +413,7 @@ def test_a_term_in_many_posts_is_looked_for_in_the_newest_months_first():
     bounds = [months_ago(100 - n) for n in range(101)]  # a hundred parts, a month each
     cache.set(STATS_KEY, Statistics({"回购": 0.05}, 0.0001, 1_000_000, bounds))
 
-    nearest, wider, everything = windows(parse_query("回购"))
+    nearest, wider, everything = windows(parse_query("回购"), statistics())
 
     # 2,002 of 50,000 matches (4%) are expected within the newest 4 months, then within 8 times as many;
     # rounded to the histogram's parts, never fewer months.
@@ -422,12 +423,12 @@ def test_a_term_in_many_posts_is_looked_for_in_the_newest_months_first():
 
 
 def test_rare_terms_scheduled_posts_and_no_statistics_leave_nothing_to_narrow(db):
-    assert windows(parse_query("回购")) == [None]  # no statistics yet
+    assert windows(parse_query("回购"), statistics()) == [None]  # no statistics yet
     cache.set(STATS_KEY, Statistics({"回购": 0.001}, 0.0001, 1_000_000, [months_ago(n) for n in (3, 2, 1)]))
-    assert windows(parse_query("回购")) == [None]  # 1,000 matches: the index hands them over at once
+    assert windows(parse_query("回购"), statistics()) == [None]  # 1,000 matches: the index hands them over at once
     future = [timezone.now() + datetime.timedelta(days=n) for n in (1, 2, 3)]
     cache.set(STATS_KEY, Statistics({"回购": 0.5}, 0.0001, 1_000_000, future))
-    assert windows(parse_query("回购")) == [None]  # only scheduled posts after now
+    assert windows(parse_query("回购"), statistics()) == [None]  # only scheduled posts after now
 
 
 def test_the_index_knows_each_posts_month_from_its_publication_time_alone(make_post):

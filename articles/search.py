@@ -26,7 +26,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from .models import Post, Stock, StockChart
-from .search_text import QueryError, fold, html_text, parse_query
+from .search_text import QueryError, fold, html_text, parse_query, with_stock
 from .symbols import Market, SymbolError, parse_symbol
 from .validators import EARLIEST_PUBLICATION, LATEST_PUBLICATION
 
@@ -35,7 +35,7 @@ CAP = 1000
 RANK_WINDOW = 200
 # Checking a post's search document (reading it from TOAST and decompressing it) costs about this many
 # visits of an ordinary row; the planner does not know it (choose_plan).
-DOCUMENT_COST = 20
+DOCUMENT_COST = 5
 # A term expected in more posts than this is looked for in the newest months first: those expected to
 # hold this many matches, then WIDER times as many months' worth, then all. Each match the index hands
 # over is a visit of the table, which is what makes a term in 50,000 posts slow.
@@ -215,29 +215,27 @@ def search(text, filters=Filters(), *, sort="relevance", page=1):
     # the search's transaction on this connection (choose_plan); without one, as when reading from a
     # replica, the statistics are not read.
     stats = statistics() if postgresql and connection.in_atomic_block else None
-    with steered(query, stats) as plan:
+    spans = windows(query, stats, stock)
+    with steered(query, stats, stock, since=spans[0]) as plan:
         # Unless walking the date index (which reads each document it passes anyway), the candidates come
         # from the GIN index alone (tokens in any order), and only they are confirmed against the
-        # documents' positions: CAP + 1 documents read at most, however many posts hold the tokens.
+        # documents' positions (confirmed): CAP + 1 documents read at most, however many posts hold the
+        # tokens, and past CAP candidates only those ranked and shown.
         walking = plan == "enable_bitmapscan"
-        loose = postgresql and not walking and not (query.loose_is_exact and stock is None)
-        for since in windows(query, stats) if plan == "enable_indexscan" else [None]:
+        loose = postgresql and not walking and not is_exact(query, stock)
+        for since in spans if plan == "enable_indexscan" else [None]:
             posts = Post.objects.published().text_search(query, stock, loose=loose, since=since)
             rows = filters.apply(posts).order_by("-published_at", "-pk").values_list("pk", "published_at")
             rows = list(rows[: CAP + 1])
             # The window holds every post since its first month: past CAP matches, the newest are in it.
             if len(rows) > CAP:
                 break
-    # Past CAP candidates there are more matches than the count shows, whatever confirming removes.
+    # Past CAP candidates there are more matches than the count shows, whatever confirming removes: then
+    # only those that ranking and this page show need confirming. Otherwise every one, for the count.
     more = len(rows) > CAP
     if loose:
-        confirmed = Post.objects.filter(pk__in=[pk for pk, _ in rows]).text_search(query, stock, by_row=True)
-        kept = set(confirmed.values_list("pk", flat=True))
-        rows = [row for row in rows if row[0] in kept]
-    if stock is not None:
-        # The stock's linked posts apart, each part an index walk of CAP + 1 rows at most.
-        linked = filters.apply(Post.objects.published().filter(stocks=stock)).order_by("-published_at", "-pk")
-        rows = _newest_of(rows, linked.values_list("pk", "published_at")[: CAP + 1])
+        needed = max(RANK_WINDOW if rank else 0, page * PER_PAGE) if more else len(rows)
+        rows = confirmed(rows, query, stock, needed)
     if rank and len(rows) > 1:
         # Ranking reads each document again: the newest RANK_WINDOW matches are ranked, the rest follow.
         window = [pk for pk, _ in rows[:RANK_WINDOW]]
@@ -287,35 +285,45 @@ def statistics():
     return stats or None
 
 
-def estimated_share(query, stats):
-    """The share of posts that hold every included term of `query`, by the statistics (terms taken as
-    independent, a term as common as its rarest token)."""
+def estimated_share(query, stats, stock=None):
+    """The share of posts that hold every included term of `query` or, with `stock`, its code or name, by
+    the statistics (terms taken as independent, a term as common as its rarest token, the alternatives as
+    never in the same post)."""
     frequencies, floor = stats.frequencies, stats.floor
-    share = 1.0
-    for term in query.included:
-        term_share = 1.0
-        for _, token, prefix in term.steps():
-            if prefix:
-                found = sum(f for t, f in frequencies.items() if t.startswith(token))
-            else:
-                found = frequencies.get(token, 0)
-            term_share = min(term_share, max(found, floor / 2))
-        share *= min(term_share, 1.0)
-    return share
+    total = 0.0
+    for alternative in with_stock(query, stock):
+        share = 1.0
+        for term in alternative.included:
+            term_share = 1.0
+            for _, token, prefix in term.steps():
+                if prefix:
+                    found = sum(f for t, f in frequencies.items() if t.startswith(token))
+                else:
+                    found = frequencies.get(token, 0)
+                term_share = min(term_share, max(found, floor / 2))
+            share *= min(term_share, 1.0)
+        total += share
+    return min(total, 1.0)
 
 
-def choose_plan(query, stats):
+def choose_plan(query, stats, stock=None, since=None):
     """Within the search's transaction, steer PostgreSQL to the cheaper of its two plans for the newest
-    CAP + 1 matches: walking the date index, reading each post's document until enough match, or the
-    GIN index's bitmap of every match, sorted. The planner prices reading a document like any other
-    column; it costs far more (DOCUMENT_COST row visits), which moves the crossover. Its own statistics
-    give each term's share of posts (`stats`, from statistics())."""
+    CAP + 1 matches of `query` (or of `stock`'s code or name): walking the date index, reading each post's
+    document until enough match, or the GIN index's bitmap of every match from the month of `since` on
+    (every match without it), sorted, of which those ranked and shown (RANK_WINDOW) are then confirmed
+    unless the index's answer is exact. The planner prices reading a document like any other column; it
+    costs more (DOCUMENT_COST row visits), which moves the crossover. Its own statistics give each term's
+    share of posts (`stats`, from statistics())."""
     if not stats:
         return None
-    # The candidates' condition (tokens in any order) needs no document read on the bitmap's side.
-    share, rows = estimated_share(query, stats), stats.rows
+    share, rows = estimated_share(query, stats, stock), stats.rows
     walk = min(rows, (CAP + 1) / max(share, 1e-9)) * DOCUMENT_COST
-    bitmap = share * rows
+    # A prefix (`etf`, `5g`) is answered by gathering every match of every token it begins, whatever the
+    # window: only whole tokens are narrowed by the month within the index.
+    prefixed = any(prefix for each in with_stock(query, stock) for t in each.included for _, _, prefix in t.steps())
+    bitmap = share * rows * _share_since(None if prefixed else since, stats)
+    if not is_exact(query, stock):
+        bitmap += RANK_WINDOW * DOCUMENT_COST
     # Turning off the other plan, and reading the whole table (every document), leaves PostgreSQL this one.
     setting = "enable_indexscan" if bitmap < walk else "enable_bitmapscan"
     with connection.cursor() as cursor:
@@ -323,13 +331,32 @@ def choose_plan(query, stats):
     return setting
 
 
-def windows(query, stats):
-    """Where to look for the newest CAP + 1 matches of `query` through the GIN index: moments from whose month
-    on (Post.objects.text_search's `since`), the nearest first, and then None, every post. Only None for
-    a term expected in few posts, or without statistics (`stats`, from statistics())."""
+def is_exact(query, stock=None):
+    """Whether the GIN index alone finds just the posts matching `query` (or `stock`'s code or name), tokens
+    in any order: no phrases, no exclusions, no stock (whose name is a phrase). Otherwise its candidates are
+    confirmed against their documents."""
+    return query.loose_is_exact and stock is None
+
+
+def _share_since(since, stats):
+    """The share of posts published from the start of `since`'s month (UTC) until now, by the statistics'
+    histogram of `published_at`; every post without `since`."""
+    if since is None:
+        return 1.0
+    start = since.astimezone(datetime.UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    now = timezone.now()
+    parts = max(1, len(stats.published) - 1)
+    return max(1, sum(start <= bound <= now for bound in stats.published)) / parts
+
+
+def windows(query, stats, stock=None):
+    """Where to look for the newest CAP + 1 matches of `query` (or `stock`'s code or name) through the GIN
+    index: moments from whose month on (Post.objects.text_search's `since`), the nearest first, and then
+    None, every post. Only None for a term expected in few posts, or without statistics (`stats`, from
+    statistics())."""
     if not stats or not stats.published:
         return [None]
-    expected = estimated_share(query, stats) * stats.rows
+    expected = estimated_share(query, stats, stock) * stats.rows
     # Scheduled posts (not yet searchable) are in the histogram too; the parts after now are theirs.
     now = timezone.now()
     found, bounds = [], [bound for bound in stats.published if bound <= now]
@@ -345,23 +372,31 @@ def windows(query, stats):
 
 
 @contextlib.contextmanager
-def steered(query, stats):
-    """choose_plan for the query that finds the candidates, and for it alone: confirming them, the stock's
-    linked posts and ranking look posts up by id or walk other indexes, which either setting would forbid
-    (a bitmap of every post holding the tokens, each document read, instead of a thousand lookups).
-    Yields the setting turned off, or None."""
-    setting = choose_plan(query, stats)
+def steered(query, stats, stock=None, since=None):
+    """choose_plan for the query that finds the candidates, and for it alone: confirming them and ranking
+    look posts up by id, which either setting would forbid (a bitmap of every post holding the tokens,
+    each document read, instead of a thousand lookups). Yields the setting turned off, or None."""
+    setting = choose_plan(query, stats, stock, since)
     yield setting
     if setting is not None:
         with connection.cursor() as cursor:
             cursor.execute(f"RESET enable_seqscan; RESET {setting}")
 
 
-def _newest_of(rows, more):
-    """The newest CAP + 1 of `rows` and the rows of the queryset `more`, (pk, published_at) each, once each."""
-    merged = dict(rows)
-    merged.update(more)
-    return sorted(merged.items(), key=lambda row: (row[1], row[0]), reverse=True)[: CAP + 1]
+def confirmed(rows, query, stock, needed):
+    """`rows` ((pk, published_at), newest first) less the posts whose documents do not match `query` (or
+    `stock`'s code or name): checked in order, a document read each, until `needed` match; the rest are
+    left as they are."""
+    kept, checked = [], 0
+    while checked < len(rows) and len(kept) < needed:
+        batch = rows[checked : checked + max(needed - len(kept), PER_PAGE)]
+        ids = [pk for pk, _ in batch]
+        matching = set(
+            Post.objects.filter(pk__in=ids).text_search(query, stock, by_row=True).values_list("pk", flat=True)
+        )
+        kept += [row for row in batch if row[0] in matching]
+        checked += len(batch)
+    return kept + rows[checked:]
 
 
 def hits(ids, words):

@@ -25,6 +25,7 @@ index, tests the document alone.
 """
 
 import collections
+import contextlib
 import datetime
 import functools
 import html
@@ -235,6 +236,8 @@ class Term:
 
     text: str
     excluded: bool = False
+    # A whole word: its last word is not a prefix (a stock's code).
+    whole: bool = False
 
     def steps(self):
         """(position, token, is a prefix) of each token the term's documents must hold, in order."""
@@ -244,7 +247,7 @@ class Term:
             if kind == "ascii":
                 # The term's last word is a prefix: `etf` finds `etfs` and `600` finds `600519`, as readers
                 # expect of a search box; a word followed by more of the term is whole (`a股` is not `ab股`).
-                steps.append((position, run, index == len(runs) - 1))
+                steps.append((position, run, index == len(runs) - 1 and not self.whole))
             elif len(run) == 1:
                 steps.append((position, run, False))
             else:
@@ -337,6 +340,20 @@ def parse_query(text):
     if all(term.excluded for term in terms):
         raise QueryError("请至少输入一个要包含的词（以 - 开头的词表示排除）。")
     return Query(raw, tuple(terms))
+
+
+def with_stock(query, stock=None):
+    """What a search for `query` finds posts by: `query` itself or, when it names `stock` (by its code or
+    name, articles.search.find_stock), the stock's code as a whole word or its name as a phrase. As a
+    prefix, a code would also find every longer number (`20`, Hong Kong's 00020, every year 20xx), which
+    the index answers by reading them all. A name of punctuation only is left out."""
+    if stock is None:
+        return [query]
+    queries = [Query(stock.code, (Term(fold(stock.code), whole=True),))]
+    if stock.name:
+        with contextlib.suppress(QueryError):
+            queries.append(parse_query(f'"{stock.name}"'))
+    return queries
 
 
 def period_tsquery(since, until):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from taggit.models import Tag
 
 from articles import generator
+from articles import search as search_module
 from articles.importer.writing import Lookups, write_parsed
 from articles.models import Category, Market, Post, Source, Stock
 from articles.search import (
@@ -375,6 +376,46 @@ def test_the_plan_follows_how_common_the_terms_are(db, query, plan):
     assert {"enable_bitmapscan": "the date index", "enable_indexscan": "the GIN bitmap"}[setting] == plan
 
 
+@pytest.mark.parametrize(
+    ("query", "share", "plan"),
+    [
+        ("的", 1.0, "the date index"),  # the newest thousand posts hold it
+        ('"拟以自有资金回购"', 0.27, "the GIN bitmap"),  # a month's matches and a thousand checks beat 3,700
+        ("ai", 0.3, "the date index"),  # a prefix: the index gathers every match, whatever the month
+    ],
+)
+def test_the_plan_counts_the_matches_of_the_newest_months_alone(db, query, share, plan):
+    tokens = {token: share for term in parse_query(query).terms for _, token, _ in term.steps()}
+    bounds = [months_ago(100 - n) for n in range(101)]  # a hundred parts, a month each
+    cache.set(STATS_KEY, Statistics(tokens, 0.0001, 1_000_000, bounds))
+    query = parse_query(query)
+
+    with transaction.atomic():
+        setting = choose_plan(query, statistics(), since=windows(query, statistics())[0])
+
+    assert {"enable_bitmapscan": "the date index", "enable_indexscan": "the GIN bitmap"}[setting] == plan
+
+
+def test_past_the_cap_only_the_candidates_ranked_and_shown_are_checked(make_post, monkeypatch):
+    monkeypatch.setattr(search_module, "CAP", 50)
+    monkeypatch.setattr(search_module, "RANK_WINDOW", 10)
+    # Every token of the phrase, out of order: a candidate of the GIN index that its document rejects.
+    decoy = make_post(title="资金回购与自有资产", published_at=timezone.now())
+    posts = [make_post(title=f"拟以自有资金回购 {n}") for n in range(60)]
+
+    with CaptureQueriesContext(connection) as queries:
+        results = search_module.search('"自有资金回购"', sort="new")
+
+    assert [hit.post for hit in results.hits] == posts[:PER_PAGE]
+    assert decoy not in [hit.post for hit in results.hits]
+    assert results.capped and results.pages == 50 // PER_PAGE + 1
+    # Of the 51 candidates, checked by their documents in order: this page's worth, then as many again for
+    # the one the decoy took; not the rest.
+    checks = [query["sql"] for query in queries if "ts_match_vq" in query["sql"]]
+    checked = [re.search(r'"articles_post"\."id" IN \(([^)]*)\)', sql)[1].split(", ") for sql in checks]
+    assert [len(ids) for ids in checked] == [PER_PAGE, PER_PAGE]
+
+
 def test_the_plan_is_steered_for_finding_the_candidates_alone(db):
     cache.set(STATS_KEY, Statistics({"锑矿": 0.0001}, 0.0001, 1_000_000, []))
 
@@ -539,6 +580,32 @@ def test_a_stock_query_shows_the_stock_box_first_then_posts_that_chart_or_mentio
     assert f'href="{moutai.get_absolute_url()}"' in html[box:]
     assert "nid=1.600519" in html[box:]  # its chart
     assert set(titles(client.get(SEARCH, {"q": "600519"}))) == {charted.title, named.title}
+
+
+def test_a_stock_query_finds_its_posts_by_the_code_their_documents_hold(make_post, moutai):
+    charted = make_post(title="白酒板块走强")
+    charted.stocks.add(moutai)
+    charted.refresh_search_document()  # as the admin and the importer write it, with the post's links
+    make_post(title="白酒消费回暖")
+
+    with CaptureQueriesContext(connection) as queries:
+        results = search("贵州茅台")
+
+    assert [hit.post for hit in results.hits] == [charted]
+    # Walking the newest posts for the stock's links would read thousands of rows at a million posts.
+    assert not [query for query in queries if "articles_post_stocks" in query["sql"]]
+
+
+def test_a_stock_code_is_looked_for_as_a_whole_word(client, make_post):
+    Stock.objects.create(market=Market.HONG_KONG, code="00020", name="商汤")
+    coded = make_post(title="港股 00020 走强")
+    named = make_post(title="商汤发布新模型")
+    make_post(title="2025年港股展望")  # a number that begins with the query's digits
+    make_post(title="000200 公告")  # a longer code
+
+    # `20` names Hong Kong's 00020: its code and name, not every number beginning 20.
+    assert set(titles(client.get(SEARCH, {"q": "20"}))) == {coded.title, named.title}
+    assert set(titles(client.get(SEARCH, {"q": "00020"}))) == {coded.title, named.title}
 
 
 # The feed and OpenSearch --------------------------------------------------------------------------------

@@ -22,12 +22,11 @@ from articles.history import PostSnapshotHistory, record_version
 from articles.search_text import (
     Matches,
     PostPeriod,
-    QueryError,
     SearchDocumentField,
     document,
     html_text,
-    parse_query,
     period_tsquery,
+    with_stock,
 )
 from articles.slugs import pinyin_slug, unique_slug
 from articles.stories import body_digest
@@ -110,11 +109,12 @@ class PostQuerySet(models.QuerySet):
         return self.filter(found)
 
     def text_search(self, query, stock=None, loose=False, by_row=False, since=None):
-        """Posts whose text holds `query` (as `search` has it) or, with `stock`, the stock's code or name.
+        """Posts whose text holds `query` (as `search` has it) or, with the `stock` it names, the stock's code
+        or name (articles.search_text.with_stock).
 
-        One condition on the GIN index: a search whose candidates must be few or walked newest first
-        adds a stock's linked posts apart (articles.search), since an OR with them would have every
-        post's document read. `loose` (PostgreSQL): every token of each word in any order, exclusions
+        One condition on the GIN index. A stock's linked posts are among them: their documents hold its
+        code (search_document_for), where an OR with the links would have every post's document read.
+        `loose` (PostgreSQL): every token of each word in any order, exclusions
         aside, which the index answers without reading documents; the caller confirms the few it keeps,
         `by_row`: checked on each post found otherwise, never through the index. `since` (PostgreSQL, with
         the index): only posts published from the start of that moment's month on, told apart by the
@@ -123,12 +123,7 @@ class PostQuerySet(models.QuerySet):
         return self.filter(self._text_holds(query, stock, loose, by_row, since))
 
     def _text_holds(self, query, stock, loose=False, by_row=False, since=None):
-        queries = [query]
-        for word in {stock.code, stock.name} - {""} if stock is not None else ():
-            try:
-                queries.append(parse_query(f'"{word}"'))
-            except QueryError:  # a name of punctuation only: the stock's links suffice
-                continue
+        queries = with_stock(query, stock)
         if connections[self.db].vendor == "postgresql":
             tsquery = " | ".join(f"({each.tsquery(loose=loose)})" for each in queries)
             found = models.Q(**{f"search_document__{'matches_row' if by_row else 'matches'}": tsquery})

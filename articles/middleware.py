@@ -10,6 +10,7 @@ import logging
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
+from django.middleware.gzip import GZipMiddleware
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
@@ -86,6 +87,18 @@ class DatabaseOutageMiddleware:
             return None
         logger.warning("Database unavailable, answered 503 for %s: %s", request.path, str(exception).strip())
         return outage_response(request)
+
+
+class ReaderPageGZipMiddleware(GZipMiddleware):
+    """Django's GZipMiddleware for what every reader gets alike (the pages and API reads the page cache
+    serves, marked X-Page-Cache), to clients that ask. Nothing else is compressed: the admin's pages, a
+    signed-in reader's and the API's writes may hold a CSRF token or a user's data, which compression
+    would let an attacker guess (BREACH)."""
+
+    def process_response(self, request, response):
+        if not response.has_header("X-Page-Cache"):
+            return response
+        return super().process_response(request, response)
 
 
 class PageCacheMiddleware:

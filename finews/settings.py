@@ -99,6 +99,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Reader pages go out gzipped to browsers that ask (static files are WhiteNoise's, compressed
+    # beforehand); behind nginx, once per copy its micro-cache keeps (deploy/nginx.conf). Above the page
+    # cache, which keeps pages plain.
+    "articles.middleware.ReaderPageGZipMiddleware",
     # A view that cannot reach the database answers the 503 page. Above the replica middleware, which
     # first makes a page whose replica failed again from the primary. Pages the page cache answers
     # (PageCacheMiddleware, the view's decorator) need no database and keep being served in an outage.

@@ -67,7 +67,11 @@ def small_site(settings, make_post, keep_connection):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 def test_every_answer_matches_the_openapi_document(case, small_site):
-    headers = {"Authorization": f"Bearer {small_site}"} if case.path == "/api/v1/ingest" else None
+    # Schemathesis's WSGI client asks for gzip, as requests does, but does not decode it as requests does;
+    # gzipped reads are tested in test_page_cache.
+    headers = {"Accept-Encoding": "identity"}
+    if case.path == "/api/v1/ingest":
+        headers["Authorization"] = f"Bearer {small_site}"
     case.call_and_validate(headers=headers, checks=CHECKS)
 
 

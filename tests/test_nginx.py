@@ -4,6 +4,7 @@ The test process and the site share the test database and a Redis cache, as app 
 editor's save share them in production. Needs nginx (Debian's package) and Redis on 127.0.0.1:6379.
 """
 
+import gzip
 import http.client
 import os
 import time
@@ -63,15 +64,20 @@ def site(shared_cache, category):
     production.stop()
 
 
-def get(site, path, cookie=None):
-    """GET `path` through nginx; (status, headers, body text). Redirects are not followed."""
+def get(site, path, cookie=None, encoding=None):
+    """GET `path` through nginx, accepting `encoding` (e.g. gzip) if given; (status, headers, body text),
+    the body decompressed. Redirects are not followed."""
     connection = http.client.HTTPConnection("127.0.0.1", site.port, timeout=10)
     headers = {"Cookie": cookie} if cookie else {}
+    if encoding:
+        headers["Accept-Encoding"] = encoding
     connection.request("GET", urllib.parse.quote(path, safe="/?=&%"), headers=headers)
     response = connection.getresponse()
-    body = response.read().decode("utf-8", errors="replace")
+    body = response.read()
+    if response.headers["Content-Encoding"] == "gzip":
+        body = gzip.decompress(body)
     connection.close()
-    return response.status, response.headers, body
+    return response.status, response.headers, body.decode("utf-8", errors="replace")
 
 
 def editor_cookie(editor):
@@ -93,6 +99,25 @@ def test_anonymous_readers_are_served_from_nginx_s_cache(site, make_post):
         _, again, body_again = get(site, path)
         assert again["X-Cache-Status"] == "HIT", path
         assert body_again == body
+
+
+def test_browsers_get_a_gzipped_copy_from_nginx_s_cache_and_others_a_plain_one(site, make_post):
+    make_post(title="沪指收涨")
+    plain_body = get(site, "/")[2]
+
+    # Browsers spell Accept-Encoding differently; each is served the one gzipped copy, kept as it is sent.
+    for encoding in ["gzip, deflate, br", "gzip, deflate, br, zstd", "gzip", "gzip, deflate, br"]:
+        status, headers, body = get(site, "/", encoding=encoding)
+        assert status == 200 and headers["Content-Encoding"] == "gzip", encoding
+        assert body == plain_body
+    assert headers["X-Cache-Status"] == "HIT"
+    # Sent as kept, its length known: nginx compressing a page as it sends it would send it in chunks.
+    assert int(headers["Content-Length"]) < len(plain_body.encode())
+    assert headers.get_all("Vary") == ["Accept-Encoding"]
+
+    _, again, body = get(site, "/", encoding="br")  # no gzip: the plain copy, still kept
+    assert again["X-Cache-Status"] == "HIT" and "Content-Encoding" not in again
+    assert body == plain_body
 
 
 def test_the_app_s_cache_control_lets_shared_caches_keep_pages_briefly(site, make_post):

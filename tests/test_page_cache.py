@@ -1,6 +1,7 @@
 """The whole-page cache of reader pages: who it serves, what it never keeps, and what each change invalidates."""
 
 import datetime
+import gzip
 
 import pytest
 import time_machine
@@ -392,9 +393,9 @@ def test_with_replicas_what_is_read_within_their_lag_of_a_change_is_read_again_o
     assert "港股新闻" not in page
 
 
-def test_reader_pages_vary_on_nothing_and_a_page_varying_on_another_header_is_not_kept(client, posts):
-    # The same for every reader: requests whose cookies could matter bypass every cache instead.
-    assert "Vary" not in get(client, "/")
+def test_reader_pages_vary_on_their_encoding_alone_and_a_page_varying_on_another_header_is_not_kept(client, posts):
+    # The same for every reader, gzipped or not: requests whose cookies could matter bypass every cache.
+    assert get(client, "/")["Vary"] == "Accept-Encoding"
 
     @reading.reader_page("listing")
     def by_language(request):
@@ -405,6 +406,28 @@ def test_reader_pages_vary_on_nothing_and_a_page_varying_on_another_header_is_no
     by_language(RequestFactory().get("/by-language/"))
 
     assert by_language(RequestFactory().get("/by-language/"))["X-Page-Cache"] == "miss"
+
+
+def test_a_browser_gets_the_cached_page_gzipped_and_others_get_it_plain(client, posts):
+    plain = get(client, "/")
+
+    zipped = get(client, "/", headers={"Accept-Encoding": "gzip, deflate, br"})
+
+    assert zipped["X-Page-Cache"] == "hit" and zipped["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.content) == plain.content
+    again = get(client, "/")
+    assert again["X-Page-Cache"] == "hit" and "Content-Encoding" not in again
+    assert again.content == plain.content
+
+
+def test_only_what_every_reader_gets_alike_is_gzipped_never_a_signed_in_page(client, admin_client, posts):
+    asked = {"Accept-Encoding": "gzip"}
+    assert get(client, "/", headers=asked)["Content-Encoding"] == "gzip"
+    assert get(client, "/api/v1/posts", headers=asked)["Content-Encoding"] == "gzip"
+
+    assert "Content-Encoding" not in admin_client.get(reverse("admin:articles_post_changelist"), headers=asked)
+    signed_in = admin_client.get("/", headers=asked)
+    assert signed_in.status_code == 200 and "Content-Encoding" not in signed_in
 
 
 # Curation: the breaking-news banner is on every page, pins and flags run out with no write, and the

@@ -585,30 +585,38 @@ def page_rows(posts):
     return posts.values_list("pk", "published_at", "updated_at", named=True)
 
 
-def post_items(rows, hide_category=False):
-    """The list items of `rows` (published posts; pk and updated_at suffice) as HTML, in order.
-
-    A headline changes only when its post does (its version, articles/freshness.py: an edit, its stocks)
-    or a name it shows (the generation), so each item is cached under the post's id, updated_at and
-    those versions, and rendering a page costs two cache lookups; misses are fetched and rendered together.
-    """
-    # Not {% cache %}: a block per item would be a cache read per item; these are read in one get_many.
+def post_keys(prefix, rows, *extra):
+    """Cache keys ({pk: key}, under `prefix`, ending in `extra`) for what is kept of each of `rows` (pk and
+    updated_at suffice), and for how long it may be kept (seconds). What is kept of a post changes only
+    when the post does (its updated_at and version, articles/freshness.py: an edit, its tags and stocks)
+    or a name it shows (the generation: a category, source, tag or stock renamed). One cache read."""
     versions = freshness.versions([freshness.GENERATION, *(freshness.scope("post", row.pk) for row in rows)])
     generation = versions[freshness.GENERATION][1]
+    suffix = "".join(f":{part}" for part in extra)
     keys = {
         row.pk: (
-            f"post-item:{row.pk}:{row.updated_at.timestamp()}:{generation}"
-            f":{versions[freshness.scope('post', row.pk)][1]}:{int(hide_category)}"
+            f"{prefix}:{row.pk}:{row.updated_at.timestamp()}:{generation}"
+            f":{versions[freshness.scope('post', row.pk)][1]}{suffix}"
         )
         for row in rows
     }
+    return keys, freshness.keep_seconds(FRAGMENT_SECONDS, freshness.newest(versions.values()))
+
+
+def post_items(rows, hide_category=False):
+    """The list items of `rows` (published posts; pk and updated_at suffice) as HTML, in order.
+
+    Each item is cached under post_keys, so rendering a page costs two cache lookups; misses are
+    fetched and rendered together.
+    """
+    # Not {% cache %}: a block per item would be a cache read per item; these are read in one get_many.
+    keys, seconds = post_keys("post-item", rows, int(hide_category))
     # The whole list is also kept under a digest of its items: one lookup instead of thirty while
     # no post on the page changes or moves.
     list_key = "post-items:" + hashlib.md5("|".join(keys.values()).encode(), usedforsecurity=False).hexdigest()
     joined = cache.get(list_key)
     if joined is not None:
         return joined
-    seconds = freshness.keep_seconds(FRAGMENT_SECONDS, freshness.newest(versions.values()))
     html = cache.get_many(list(keys.values()))
     missing = [pk for pk, key in keys.items() if key not in html]
     if missing:

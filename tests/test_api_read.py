@@ -234,6 +234,30 @@ def test_a_changed_post_is_served_fresh_at_once(client, make_post):
     assert client.get(f"{API}/posts/{post.slug}").json()["title"] == "新标题"
 
 
+def test_a_renamed_category_source_tag_or_stock_is_served_fresh_at_once(client, make_post):
+    post = make_post(title="港股异动", tags=["港股"])
+    post.charts.create(market=Market.HONG_KONG, code="00020")
+    post.sync_stocks()
+    client.get(f"{API}/posts")
+    client.get(f"{API}/posts/{post.slug}")
+
+    for model, pk, field in [
+        (Category, post.category_id, "name"),
+        (Source, post.source_id, "name"),
+        (Tag, post.tags.get().pk, "name"),
+        (Stock, post.stocks.get().pk, "name"),
+    ]:
+        renamed = model.objects.get(pk=pk)
+        setattr(renamed, field, f"{getattr(renamed, field)}（新）")
+        renamed.save()
+
+    for data in [client.get(f"{API}/posts").json()["items"][0], client.get(f"{API}/posts/{post.slug}").json()]:
+        assert data["category"]["name"].endswith("（新）")
+        assert data["source"]["name"].endswith("（新）")
+        assert [tag["name"] for tag in data["tags"]] == ["港股（新）"]
+        assert data["stocks"][0]["name"].endswith("（新）")
+
+
 def test_a_filtered_list_adds_one_query_per_named_tag_or_stock(client, charted_posts, django_assert_max_num_queries):
     # Expect 8: the six of an unfiltered list, the tag and the stock (a category comes with the site state).
     with django_assert_max_num_queries(8):

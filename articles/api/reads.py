@@ -27,10 +27,10 @@ from articles.html import sanitize_html
 from articles.models import STOCK_SHORTCODE, Post, Source, Stock
 from articles.pagination import BadCursor, KeysetPaginator
 from articles.reading import (
-    FRAGMENT_SECONDS,
     SCOPES,
     absolute_url,
     page_rows,
+    post_keys,
     reader_page,
     scoped_posts,
     set_last_modified,
@@ -168,25 +168,22 @@ def post_page(request, posts, limit, before, after):
     }
 
 
-def payload_key(post):
-    return f"api-post:{post.pk}:{post.updated_at.timestamp()}"
-
-
 def post_payloads(rows):
     """What the API says of `rows` (published posts; pk and updated_at suffice), in order.
 
-    As with the reader's headlines (reading.post_items), each post's data is cached under its id and
-    updated_at, so a page costs a cache lookup; the posts not cached are fetched and serialised together.
+    As with the reader's headlines (reading.post_items), each post's data is cached under
+    reading.post_keys, so a page costs two cache lookups; the posts not cached are fetched and
+    serialised together.
     """
     # Not {% cache %}: JSON data, no template; a page's posts are read in one get_many.
-    keys = [payload_key(row) for row in rows]
-    found = cache.get_many(keys)
-    missing = [row.pk for row, key in zip(rows, keys, strict=True) if key not in found]
+    keys, seconds = post_keys("api-post", rows)
+    found = cache.get_many(list(keys.values()))
+    missing = [pk for pk, key in keys.items() if key not in found]
     if missing:
-        fresh = {payload_key(post): post_data(post) for post in with_related(Post.objects.filter(pk__in=missing))}
-        cache.set_many(fresh, FRAGMENT_SECONDS)
+        fresh = {keys[post.pk]: post_data(post) for post in with_related(Post.objects.filter(pk__in=missing))}
+        cache.set_many(fresh, seconds)
         found.update(fresh)
-    return [found[key] for key in keys if key in found]
+    return [found[key] for key in keys.values() if key in found]
 
 
 BLOCK_END = re.compile(r"</(?:p|h[1-6]|li|tr|blockquote|figure|figcaption|div|pre|table)>|<br\s*/?>", re.IGNORECASE)
@@ -324,12 +321,12 @@ def get_post(request, response: HttpResponse, ident: str):
 
 def cached_post_data(post):
     """post_data of one post, cached as post_payloads caches a page's."""
-    key = payload_key(post)
-    data = cache.get(key)
+    keys, seconds = post_keys("api-post", [post])
+    data = cache.get(keys[post.pk])
     if data is None:
         prefetch_related_objects([post], "tags", "stocks", "charts")
         data = post_data(post)
-        cache.set(key, data, FRAGMENT_SECONDS)
+        cache.set(keys[post.pk], data, seconds)
     return data
 
 

@@ -547,8 +547,8 @@ class Post(models.Model):
     def search_document_for(title, summary, body, tag_names=(), stock_codes=()):
         """The search document of a post's texts, tags and stock codes: title and tags weigh most, then the
         summary and codes, then the body (its text, tags stripped). The importer's parse workers build it
-        with this too. Stock names are left to the stocks' links (PostQuerySet.search), which a renamed
-        stock keeps current."""
+        with this too. Stock names are not in it: a query naming a stock also looks for its code
+        (articles.search_text.with_stock), so a renamed stock's posts are found by its new name."""
         tags = " ".join(sorted(tag_names, key=str.casefold))
         codes = " ".join(sorted(stock_codes))
         return document((title, "A"), (tags, "A"), (summary, "B"), (codes, "B"), (html_text(body), "D"))

@@ -436,6 +436,8 @@ def page_cache(respond):
     @wraps(respond)
     def serve(request, *args, **kwargs):
         if not may_use_page_cache(request):
+            # What the page reads under versions (fragments, cached rows) must not outlive a scheduled post.
+            freshness.catch_up()
             return respond(request, *args, **kwargs)
         key = page_key(request)
         response = stored_page(request, key)
@@ -490,18 +492,24 @@ def find_category(request, slug):
     return category
 
 
+# A source, tag or stock saved or deleted bumps the generation (freshness.named_changed), under which
+# these are kept (cached_rows); one not found is looked for again on the next request.
+
+
 def find_source(request, slug):
-    return get_object_or_404(Source, slug=slug)
+    return cached_rows(freshness.GENERATION, lambda: get_object_or_404(Source, slug=slug), "source", slug)
 
 
 def find_tag(request, slug):
     """The tag spelled `slug` in any case (taggit makes slugs lower-case)."""
-    return get_object_or_404(Tag.objects.filter(slug__iexact=slug))
+    tags = Tag.objects.filter(slug__iexact=slug)
+    return cached_rows(freshness.GENERATION, lambda: get_object_or_404(tags), "tag", slug.lower())
 
 
 def find_stock(request, market, code):
     """The stock `code` on `market`, in any case (`aapl` for `AAPL`)."""
-    return get_object_or_404(Stock.objects.filter(market=market, code__iexact=code))
+    stocks = Stock.objects.filter(market=market, code__iexact=code)
+    return cached_rows(freshness.GENERATION, lambda: get_object_or_404(stocks), "stock", market, code.upper())
 
 
 @dataclass(frozen=True)
@@ -583,6 +591,29 @@ def scoped_posts(kind=None, pk=None):
 def page_rows(posts):
     """What a page needs of its posts on every request: ids and times. The rest is post_items()'s."""
     return posts.values_list("pk", "published_at", "updated_at", named=True)
+
+
+def cached_rows(shows, read, *variant):
+    """What `read()` fetches of the database for a page showing what the version `shows` covers
+    (freshness.SITE, a scope's, or the generation): a listing's posts in order, an article's post,
+    the source, tag or stock a listing is about. Kept under that version and the generation, so that
+    a page the page cache cannot answer (a signed-in reader's, one with a CSRF cookie) is made from
+    the cache until something it shows changes; `variant` is everything else the rows depend on (the
+    cursors, the pins left out, a slug). A scheduled post going live bumps the versions first
+    (catch_up, which reader_page runs before every page it makes). An exception (BadCursor, Http404)
+    is raised, not kept; nor is None, read again on the next request."""
+    # Not {% cache %}: the view needs the rows (a redirect, cursors) before any template runs.
+    versions, changed_at = freshness.key_part([freshness.GENERATION, shows])
+    digest = hashlib.md5(repr(variant).encode(), usedforsecurity=False).hexdigest()
+    key = f"rows:{shows}:{digest}:{versions}"
+    found = cache.get(key)
+    if found is None:
+        found = read()
+        # Read from a replica within the most it can be behind a change, the rows may predate it: not kept,
+        # as no such page is (page_cache), so the page shows the change once the replica has it.
+        if changed_at < time.time() - freshness.replica_lag():
+            cache.set(key, found, LINKED_FRAGMENT_SECONDS)
+    return found
 
 
 def post_keys(prefix, rows, *extra):

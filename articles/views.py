@@ -2,13 +2,13 @@
 see (`scoped_posts`, on Post.objects.published()), how long responses may be cached, and what a
 category, source, tag or stock listing is (`SCOPES`).
 
-Each request runs the one query that decides what its page shows (which posts, in which order)
-and renders the page around it. The rest comes from the cache: a headline in a list or an
-article's own HTML under its post's id and updated_at (they change only when the post does);
-what depends on other posts (the home page's category blocks, an article's neighbours and
-related posts) under the site's last change; the category menu and that last change itself from
-one query made at most once a second. Pages answer conditional GETs with 304 and keep to a fixed
-number of queries whatever their length.
+A page the page cache cannot answer is made from the cache where it can be: which posts a listing
+shows, in which order, and an article's post (reading.cached_rows) under the versions of what they
+show; a headline in a list or an article's own HTML under its post's id and updated_at (they change
+only when the post does); what depends on other posts (the home page's category blocks, an
+article's neighbours and related posts) under the site's versions; the category menu and the
+site's last change from one query. Each query runs once after something its page shows changed.
+Pages answer conditional GETs with 304 and keep to a fixed number of queries whatever their length.
 """
 
 import re
@@ -35,6 +35,7 @@ from .reading import (
     PER_PAGE,
     SCOPES,
     absolute_url,
+    cached_rows,
     curation,
     depends_on,
     feed_links,
@@ -59,16 +60,33 @@ SEARCH_TIMEOUT_MS = 2000
 NEW_POSTS_CAP = 99
 
 
-def render_listing(request, posts, template="articles/post_list.html", poll_scope=None, hide_category=False, **context):
-    """One page of the newest-first listing `posts` (published ones), with cursor links.
+def render_listing(
+    request,
+    posts,
+    shows,
+    template="articles/post_list.html",
+    poll_scope=None,
+    hide_category=False,
+    left_out=(),
+    **context,
+):
+    """One page of the newest-first listing of `posts()` (published posts: what the version `shows`
+    covers, less the pinned posts `left_out`), with cursor links. `posts` is called only when the
+    cache does not hold the page's rows: building a queryset costs as much as the rest of the view.
 
     `poll_scope` ("" for the whole site, "kind:id" for a scope) makes its first page poll for new
     posts; the query string's `before`, `after` or `date` picks the page, and a bad one is a 400.
     """
+    depends_on(request, shows)
     cursors = {name: request.GET.get(name) for name in ("before", "after", "date")}
     try:
-        page = KeysetPaginator(page_rows(posts), PER_PAGE).page(
-            before=cursors["before"], after=cursors["after"], day=cursors["date"]
+        page = cached_rows(
+            shows,
+            lambda: KeysetPaginator(page_rows(posts()), PER_PAGE).page(
+                before=cursors["before"], after=cursors["after"], day=cursors["date"]
+            ),
+            cursors,
+            left_out,
         )
     except BadCursor as error:
         return render(request, "400.html", {"message": str(error)}, status=400)
@@ -92,10 +110,10 @@ def listing(request, scope=None, **kwargs):
     stock's, found and described by its entry in reading.SCOPES. A URL spelling the object other
     than its canonical way (another case) redirects there."""
     if scope is None:
-        depends_on(request, freshness.SITE)
         return render_listing(
             request,
-            scoped_posts(),
+            scoped_posts,
+            freshness.SITE,
             poll_scope="",
             heading="滚动新闻",
             description="全部栏目的最新财经资讯，按发布时间排列。",
@@ -103,19 +121,22 @@ def listing(request, scope=None, **kwargs):
         )
     scope = SCOPES[scope]
     obj = scope.find(request, **kwargs)
-    depends_on(request, freshness.scope(scope.kind, obj.pk))
+    shows = freshness.scope(scope.kind, obj.pk)
+    depends_on(request, shows)
     if scope.url_kwargs(obj) != kwargs:
         return redirect(scope.url(obj), permanent=True)
-    posts, headlines = scope.posts(obj), ""
+    headlines, left_out = "", ()
     if scope.kind == "category":
         # The category's pinned posts lead its first page and are left out of the list on every page.
         pinned = curation(request).for_category(obj.pk)
-        posts = posts.exclude(pk__in=pinned.pks) if pinned.pks else posts
+        left_out = pinned.pks
         if not any(request.GET.get(name) for name in ("before", "after", "date")):
             headlines = pinned.html
     return render_listing(
         request,
-        posts,
+        lambda: scope.posts(obj).exclude(pk__in=left_out) if left_out else scope.posts(obj),
+        shows,
+        left_out=left_out,
         template=scope.template,
         poll_scope=f"{scope.kind}:{obj.pk}",
         heading=scope.heading(obj),
@@ -168,10 +189,14 @@ def home(request):
     depends_on(request, freshness.SITE, freshness.RANKING)
     state = site_state(request)
     curated = curation(request)
-    newest = scoped_posts().order_by("-published_at", "-pk")
-    if curated.home.pks:
-        newest = newest.exclude(pk__in=curated.home.pks)
-    newest = list(page_rows(newest)[:PER_PAGE])
+
+    def newest_posts():
+        posts = scoped_posts().order_by("-published_at", "-pk")
+        if curated.home.pks:
+            posts = posts.exclude(pk__in=curated.home.pks)
+        return list(page_rows(posts)[:PER_PAGE])
+
+    newest = cached_rows(freshness.SITE, newest_posts, "home", curated.home.pks)
     context = {
         "headlines": curated.home.html,
         "most_read": curated.most_read,
@@ -346,8 +371,13 @@ def render_article(request, post, **context):
 def post_detail(request, slug):
     """An article. Slugs are made lower-case, so an upper-case spelling (`/news/NW2022…/`, as info
     codes are written) redirects to it, found by the same single indexed query."""
-    posts = Post.objects.published().select_related("category", "source")
-    found = {post.slug: post for post in posts.filter(slug__in={slug, slug.lower()}).order_by()}
+
+    def posts_by_slug():
+        posts = Post.objects.published().select_related("category", "source")
+        return {post.slug: post for post in posts.filter(slug__in={slug, slug.lower()}).order_by()}
+
+    # Under the site's posts: a post saved, published or unpublished anywhere may take or free the slug.
+    found = cached_rows(freshness.SITE, posts_by_slug, "article", slug)
     post = found.get(slug)
     if post is None:
         if slug.lower() in found:
@@ -404,7 +434,9 @@ def share(request):
     if not INFO_CODE.fullmatch(code):
         message = "分享链接缺少 infoCode 参数。" if not code else "分享链接中的 infoCode 格式不对。"
         return render(request, "400.html", {"message": message}, status=400)
-    post = Post.objects.published().filter(info_code__in={code, code.upper()}).only("slug").first()
+    posts = Post.objects.published().filter(info_code__in={code, code.upper()}).only("slug")
+    # Under the site's posts, as an article's slug (post_detail).
+    post = cached_rows(freshness.SITE, posts.first, "share", code)
     if post is None:
         message = f"找不到编号为 {code} 的文章，它可能已下线或链接有误。"
         return render(request, "404.html", {"message": message}, status=404)

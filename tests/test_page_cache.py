@@ -10,6 +10,7 @@ from django.db import OperationalError, connection
 from django.http import HttpResponse, HttpResponseServerError
 from django.template.loader import render_to_string
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from taggit.models import Tag
@@ -337,6 +338,81 @@ def test_a_scheduled_post_goes_live_at_its_time_with_no_save(client, warm, make_
         with django_assert_num_queries(0):
             assert cached(client, "/")
         assert cached(client, other.category.get_absolute_url())
+
+
+# Pages the page cache cannot answer (a signed-in reader) are made from the cache where they can be:
+# a listing's rows under the versions of what it lists (reading.cached_rows).
+
+
+def post_queries(client, url):
+    """`url`'s page and the queries its request made of posts."""
+    with CaptureQueriesContext(connection) as queries:
+        response = get(client, url)
+    return response, [query["sql"] for query in queries if '"articles_post"' in query["sql"]]
+
+
+def test_a_signed_in_reader_s_pages_read_no_post_until_one_they_show_changes(editor_client, editor, posts):
+    first, other = posts
+    urls = ["/", "/news/", first.category.get_absolute_url(), first.get_absolute_url()]
+    unrelated = other.category.get_absolute_url()
+    for url in [*urls, unrelated]:
+        post_queries(editor_client, url)
+    for url in [*urls, unrelated]:
+        response, queries = post_queries(editor_client, url)
+        assert "X-Page-Cache" not in response, url
+        assert queries == [], url
+
+    first.title = "沪指大涨"
+    first.save()
+
+    for url in urls:
+        response, queries = post_queries(editor_client, url)
+        assert "沪指大涨" in response.content.decode(), url
+        assert queries, url
+    assert post_queries(editor_client, unrelated)[1] == []
+
+    Post.objects.filter(pk=first.pk).unpublish(editor)
+    assert editor_client.get(first.get_absolute_url()).status_code == 404
+    for url in urls[:3]:
+        assert "沪指大涨" not in get(editor_client, url).content.decode(), url
+
+
+def test_a_signed_in_reader_sees_a_scheduled_post_at_its_time_with_no_save(editor_client, posts, make_post):
+    first, _ = posts
+    # Sooner than what is kept under versions expires on its own (reading.LINKED_FRAGMENT_SECONDS).
+    at = timezone.now() + datetime.timedelta(seconds=20)
+    make_post(title="定时发布的新闻", published_at=at)
+    urls = ["/", "/news/", first.category.get_absolute_url()]
+    for url in urls:
+        assert "定时发布的新闻" not in get(editor_client, url).content.decode(), url
+        assert post_queries(editor_client, url)[1] == [], url
+
+    with time_machine.travel(at + datetime.timedelta(seconds=1)):
+        for url in urls:
+            assert "定时发布的新闻" in get(editor_client, url).content.decode(), url
+
+
+def test_with_replicas_rows_read_within_their_lag_of_a_change_are_read_again(editor_client, posts, settings):
+    settings.DATABASE_REPLICAS = ["replica"]  # the lag rule only; reads stay on the test database
+    urls = ["/", posts[0].category.get_absolute_url(), posts[0].get_absolute_url()]
+    reading.site_changed()
+    for url in urls:
+        post_queries(editor_client, url)
+        assert post_queries(editor_client, url)[1], url
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=sticky_seconds() + 1)):
+        for url in urls:
+            post_queries(editor_client, url)
+            assert post_queries(editor_client, url)[1] == [], url
+
+
+def test_a_bad_cursor_is_a_400_every_time_and_leaves_the_listing_s_pages_alone(editor_client, posts):
+    url = posts[0].category.get_absolute_url()
+    page = get(editor_client, url).content
+
+    for _ in range(2):
+        assert editor_client.get(f"{url}?before=2022-13-99").status_code == 400
+    assert get(editor_client, url).content == page
 
 
 def test_a_change_committed_while_a_page_is_made_does_not_keep_that_page(client, posts, monkeypatch):

@@ -25,7 +25,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache, wraps
+from functools import lru_cache, partial, wraps
 from typing import NamedTuple
 
 from django.conf import settings
@@ -497,19 +497,19 @@ def find_category(request, slug):
 
 
 def find_source(request, slug):
-    return cached_rows(freshness.GENERATION, lambda: get_object_or_404(Source, slug=slug), "source", slug)
+    return cached_rows(freshness.GENERATION, partial(get_object_or_404, Source, slug=slug), "source", slug)
 
 
 def find_tag(request, slug):
     """The tag spelled `slug` in any case (taggit makes slugs lower-case)."""
-    tags = Tag.objects.filter(slug__iexact=slug)
-    return cached_rows(freshness.GENERATION, lambda: get_object_or_404(tags), "tag", slug.lower())
+    tag = partial(get_object_or_404, Tag, slug__iexact=slug)
+    return cached_rows(freshness.GENERATION, tag, "tag", slug.lower())
 
 
 def find_stock(request, market, code):
     """The stock `code` on `market`, in any case (`aapl` for `AAPL`)."""
-    stocks = Stock.objects.filter(market=market, code__iexact=code)
-    return cached_rows(freshness.GENERATION, lambda: get_object_or_404(stocks), "stock", market, code.upper())
+    stock = partial(get_object_or_404, Stock, market=market, code__iexact=code)
+    return cached_rows(freshness.GENERATION, stock, "stock", market, code.upper())
 
 
 @dataclass(frozen=True)

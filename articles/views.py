@@ -434,9 +434,12 @@ def share(request):
     if not INFO_CODE.fullmatch(code):
         message = "分享链接缺少 infoCode 参数。" if not code else "分享链接中的 infoCode 格式不对。"
         return render(request, "400.html", {"message": message}, status=400)
-    posts = Post.objects.published().filter(info_code__in={code, code.upper()}).only("slug")
+
+    def post_of_code():
+        return Post.objects.published().filter(info_code__in={code, code.upper()}).only("slug").first()
+
     # Under the site's posts, as an article's slug (post_detail).
-    post = cached_rows(freshness.SITE, posts.first, "share", code)
+    post = cached_rows(freshness.SITE, post_of_code, "share", code)
     if post is None:
         message = f"找不到编号为 {code} 的文章，它可能已下线或链接有误。"
         return render(request, "404.html", {"message": message}, status=404)
